@@ -1,0 +1,29 @@
+// Package ringbuf provides bounded lock-free queues for moving items and
+// bytes between goroutines on a gateway's data path.
+//
+// Pick the ring by who pushes and who pops:
+//
+//   - [SPSC]: one producer, one consumer. The fastest: each side reads the
+//     other's index only when its cached copy says full or empty.
+//   - [MPSC]: many producers, one consumer (fan-in to a writer goroutine).
+//   - [MPMC]: many producers, many consumers (a shared work queue).
+//   - [Lossy]: never blocks producers; when full it evicts the oldest item
+//     (latest-value telemetry) and counts the drop.
+//   - [Bytes]: a byte stream between one writer and one reader, with
+//     io.Reader/io.Writer and Peek/Discard for parsing frames in place.
+//
+// Every ring has non-blocking TryPush/TryPop and batch forms, and blocking
+// Push/Pop that take a context. A batch moves many items with one update of
+// the shared index, which is what lets a ring beat a channel by an order of
+// magnitude: hand items over in batches where the data path allows it.
+//
+// Blocking calls spin briefly, then yield with runtime.Gosched, then park
+// until the other side, Close or their context wakes them (tune with
+// [Config.Spin] and [Config.Yield]). They allocate nothing and never sleep
+// on a timer. Close lets consumers drain what is queued; producers then
+// fail with [ErrClosed].
+//
+// Capacities are powers of two. Indices are machine words that wrap around
+// freely; they are exact on 32-bit targets and under TinyGo, where padding
+// between fields is dropped to save RAM.
+package ringbuf

@@ -1,0 +1,177 @@
+package ringbuf
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+)
+
+// Errors returned by the rings.
+var (
+	// ErrClosed is returned by blocking operations once the ring is closed:
+	// by producers at once, by consumers after they have drained it.
+	ErrClosed = errors.New("ringbuf: closed")
+	// ErrCapacity is returned by constructors for a capacity that is
+	// negative or larger than MaxCapacity.
+	ErrCapacity = errors.New("ringbuf: capacity out of range")
+)
+
+const (
+	// DefaultCapacity is the capacity of a ring whose Config.Capacity is 0.
+	DefaultCapacity = 1024
+	// MaxCapacity is the largest capacity a ring accepts. It keeps the
+	// distance between two indices representable as a signed int32, so
+	// index arithmetic is exact on 32-bit targets.
+	MaxCapacity = 1 << 30
+
+	defaultSpin  = 64
+	defaultYield = 16
+)
+
+// Config configures a ring. It is passed by value; the zero value is a ring
+// of DefaultCapacity with the default wait strategy.
+type Config struct {
+	// Capacity is the number of slots (bytes for a Bytes ring). It is rounded
+	// up to a power of two of at least 2; 0 means DefaultCapacity. Cap
+	// reports the result.
+	Capacity int
+
+	// Spin is how many times a blocking call retries at once before it
+	// starts yielding; 0 means 64 and a negative value means none.
+	Spin int
+	// Yield is how many times a blocking call then retries after
+	// runtime.Gosched before it parks; 0 means 16 and a negative value
+	// means none. A parked call costs nothing while it waits and is woken by
+	// the other side, by Close or by its context.
+	Yield int
+}
+
+// slots validates c.Capacity and returns it rounded up to a power of two.
+func (c Config) slots() (uintptr, error) {
+	n := c.Capacity
+	if n == 0 {
+		n = DefaultCapacity
+	}
+	if n < 0 || n > MaxCapacity {
+		return 0, ErrCapacity
+	}
+	s := uintptr(2) // a sequenced ring cannot tell full from free with one slot
+	for s < uintptr(n) {
+		s <<= 1
+	}
+	return s, nil
+}
+
+func (c Config) waitConfig() waitConfig {
+	w := waitConfig{spin: defaultSpin, yield: defaultYield}
+	if c.Spin != 0 {
+		w.spin = max(c.Spin, 0)
+	}
+	if c.Yield != 0 {
+		w.yield = max(c.Yield, 0)
+	}
+	return w
+}
+
+// pad separates fields written by different goroutines onto different
+// cache lines.
+type pad [cacheLine]byte
+
+// waitConfig is the resolved wait strategy of a ring.
+type waitConfig struct{ spin, yield int }
+
+// backoff is the state of one blocking call: it retries at once for the
+// first spin rounds, then after runtime.Gosched for yield rounds, and then
+// tells the caller to park. It never sleeps on a timer: a short time.Sleep
+// costs tens of microseconds, far more than the wait it replaces.
+type backoff struct{ n int }
+
+// next reports whether the caller should park now. Otherwise it has spun or
+// yielded and the caller should retry.
+func (b *backoff) next(c *waitConfig) (park bool) {
+	b.n++
+	switch {
+	case b.n <= c.spin:
+		return false
+	case b.n <= c.spin+c.yield:
+		runtime.Gosched()
+		return false
+	}
+	return true
+}
+
+// waitQueue is where blocked callers on one side of a ring park. The other
+// side calls wake after each operation; wake is a single atomic load unless
+// somebody is parked. It allocates nothing per wait.
+//
+// The protocol avoids lost wake-ups: a waiter registers (sleepers++) and
+// then re-checks the ring before it blocks; the other side changes the ring
+// and then checks sleepers. With sequentially consistent atomics at least
+// one of the two sees the other.
+type waitQueue struct {
+	sleepers atomic.Int32
+	token    chan struct{} // capacity 1: a pending wake-up
+}
+
+func (w *waitQueue) init() { w.token = make(chan struct{}, 1) }
+
+// wake lets one parked waiter retry, if there is one.
+func (w *waitQueue) wake() {
+	if w.sleepers.Load() > 0 {
+		select {
+		case w.token <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// enter registers the caller as a waiter; it must re-check the ring and
+// then call leave or sleep.
+func (w *waitQueue) enter() { w.sleepers.Add(1) }
+
+// leave unregisters a waiter that did not need to sleep.
+func (w *waitQueue) leave() { w.sleepers.Add(-1) }
+
+// sleep blocks until a wake-up, done is closed, or ctx is done, and then
+// unregisters the caller. It returns ctx.Err() only in the last case.
+func (w *waitQueue) sleep(ctx context.Context, done <-chan struct{}) error {
+	var err error
+	select {
+	case <-w.token:
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	w.sleepers.Add(-1)
+	return err
+}
+
+// lifecycle is the closing state shared by every ring.
+type lifecycle struct {
+	closed atomic.Bool
+	done   chan struct{} // closed by Close
+}
+
+func (l *lifecycle) init() { l.done = make(chan struct{}) }
+
+// close reports whether this call closed the ring.
+func (l *lifecycle) close() bool {
+	if l.closed.CompareAndSwap(false, true) {
+		close(l.done)
+		return true
+	}
+	return false
+}
+
+// length returns tail-head clamped to [0, capacity], for Len methods that
+// read indices written by other goroutines. head must be loaded first.
+func length(head, tail, capacity uintptr) int {
+	n := tail - head
+	if n > capacity { // head was loaded before the consumer moved on
+		n = capacity
+	}
+	return int(n)
+}
+
+
