@@ -254,7 +254,7 @@ func TestExactlyOnce(t *testing.T) {
 }
 
 // item encodes a producer id and a sequence number in an int that fits 32 bits.
-func item(p, seq int) int      { return p<<24 | seq }
+func item(p, seq int) int       { return p<<24 | seq }
 func unitem(v int) (p, seq int) { return v >> 24, v & (1<<24 - 1) }
 
 func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer int) {

@@ -173,5 +173,3 @@ func length(head, tail, capacity uintptr) int {
 	}
 	return int(n)
 }
-
-
