@@ -5,6 +5,13 @@ go 1.25.0
 replace github.com/edgekit/edgekit => ../
 
 require (
+	github.com/Workiva/go-datastructures v1.1.7
+	github.com/bytedance/gopkg v0.1.4
+	github.com/edgekit/edgekit v0.0.0
+)
+
+require (
 	github.com/libp2p/go-buffer-pool v0.1.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )

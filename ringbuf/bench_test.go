@@ -13,8 +13,8 @@ import (
 
 const benchCap = 1024
 
-// benchChan is the baseline: a buffered channel, closed by the producers.
-func benchChan(b *testing.B, producers, consumers int) {
+// benchItemsChan is the baseline: a buffered channel, closed by the producers.
+func benchItemsChan(b *testing.B, producers, consumers int) {
 	ch := make(chan int, benchCap)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -31,8 +31,8 @@ func benchChan(b *testing.B, producers, consumers int) {
 		})
 }
 
-// benchRing pushes and pops one item per call.
-func benchRing(b *testing.B, q queue, producers, consumers int) {
+// benchItemsRing pushes and pops one item per call.
+func benchItemsRing(b *testing.B, q queue, producers, consumers int) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -55,8 +55,8 @@ func benchRing(b *testing.B, q queue, producers, consumers int) {
 		})
 }
 
-// benchRingBatch pushes and pops batch items per call.
-func benchRingBatch(b *testing.B, q queue, producers, consumers, batch int) {
+// benchItemsRingBatch pushes and pops batch items per call.
+func benchItemsRingBatch(b *testing.B, q queue, producers, consumers, batch int) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -109,21 +109,21 @@ func newBench(b *testing.B, k kind) queue {
 }
 
 func BenchmarkSPSC(b *testing.B) {
-	b.Run("impl=chan", func(b *testing.B) { benchChan(b, 1, 1) })
-	b.Run("impl=ring", func(b *testing.B) { benchRing(b, newBench(b, kinds[0]), 1, 1) })
-	b.Run("impl=ring-batch16", func(b *testing.B) { benchRingBatch(b, newBench(b, kinds[0]), 1, 1, 16) })
+	b.Run("impl=chan", func(b *testing.B) { benchItemsChan(b, 1, 1) })
+	b.Run("impl=ring", func(b *testing.B) { benchItemsRing(b, newBench(b, kinds[0]), 1, 1) })
+	b.Run("impl=ring-batch16", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[0]), 1, 1, 16) })
 }
 
 func BenchmarkMPSC(b *testing.B) {
-	b.Run("impl=chan/2P1C", func(b *testing.B) { benchChan(b, 2, 1) })
-	b.Run("impl=ring/2P1C", func(b *testing.B) { benchRing(b, newBench(b, kinds[1]), 2, 1) })
-	b.Run("impl=ring-batch16/2P1C", func(b *testing.B) { benchRingBatch(b, newBench(b, kinds[1]), 2, 1, 16) })
+	b.Run("impl=chan/2P1C", func(b *testing.B) { benchItemsChan(b, 2, 1) })
+	b.Run("impl=ring/2P1C", func(b *testing.B) { benchItemsRing(b, newBench(b, kinds[1]), 2, 1) })
+	b.Run("impl=ring-batch16/2P1C", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[1]), 2, 1, 16) })
 }
 
 func BenchmarkMPMC(b *testing.B) {
-	b.Run("impl=chan/2P2C", func(b *testing.B) { benchChan(b, 2, 2) })
-	b.Run("impl=ring/2P2C", func(b *testing.B) { benchRing(b, newBench(b, kinds[2]), 2, 2) })
-	b.Run("impl=ring-batch16/2P2C", func(b *testing.B) { benchRingBatch(b, newBench(b, kinds[2]), 2, 2, 16) })
+	b.Run("impl=chan/2P2C", func(b *testing.B) { benchItemsChan(b, 2, 2) })
+	b.Run("impl=ring/2P2C", func(b *testing.B) { benchItemsRing(b, newBench(b, kinds[2]), 2, 2) })
+	b.Run("impl=ring-batch16/2P2C", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[2]), 2, 2, 16) })
 }
 
 // BenchmarkUncontended is one goroutine pushing and popping: the cost of
