@@ -80,7 +80,7 @@ func TestLossyNilEvicted(t *testing.T) {
 // every item is either delivered or handed to evicted, exactly once, and
 // that Dropped agrees. Run it with -race.
 func TestLossyConcurrent(t *testing.T) {
-	const producers, consumers = 3, 2
+	const producers, consumers = testProducers, testConsumers
 	var mu sync.Mutex
 	count := make(map[int]int)
 	note := func(v int) {

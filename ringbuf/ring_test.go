@@ -3,6 +3,7 @@ package ringbuf
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -242,10 +243,10 @@ func TestExactlyOnce(t *testing.T) {
 			t.Run(k.name+"/"+s.name, func(t *testing.T) {
 				producers, consumers := 1, 1
 				if k.multiProducer {
-					producers = 4
+					producers = testProducers
 				}
 				if k.multiConsumer {
-					consumers = 3
+					consumers = testConsumers
 				}
 				checkExactlyOnce(t, mustMake(t, k, Config{Capacity: 64, Spin: 8, Yield: 4}, s.start), producers, consumers, testItems)
 			})
@@ -279,6 +280,8 @@ func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer i
 				case 2: // non-blocking single, retried
 					if q.TryPush(item(p, seq)) {
 						seq++
+					} else {
+						runtime.Gosched() // TinyGo's scheduler is cooperative
 					}
 				case 3: // blocking batch
 					batch = batch[:0]
@@ -296,7 +299,11 @@ func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer i
 					for i := 0; i < 3 && seq+i < perProducer; i++ {
 						batch = append(batch, item(p, seq+i))
 					}
-					seq += q.TryPushBatch(batch)
+					n := q.TryPushBatch(batch)
+					if n == 0 {
+						runtime.Gosched()
+					}
+					seq += n
 				}
 			}
 		}(p)
@@ -306,12 +313,37 @@ func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer i
 		q.Close()
 	}()
 
-	seen := make([][]int, consumers) // items per consumer
+	// Each consumer checks per-producer order as it goes and marks what it
+	// got in a bitmap of its own (no shared lock that would order the
+	// consumers and hide races from the race detector); the bitmaps are
+	// merged at the end. This keeps the test small enough for a 64 KB MCU.
+	total := producers * perProducer
+	got := make([][]uint32, consumers)
 	var cwg sync.WaitGroup
 	for c := 0; c < consumers; c++ {
+		got[c] = make([]uint32, (total+31)/32)
 		cwg.Add(1)
 		go func(c int) {
 			defer cwg.Done()
+			last := make([]int, producers)
+			for p := range last {
+				last[p] = -1
+			}
+			note := func(v int) bool {
+				p, seq := unitem(v)
+				if p >= producers || seq >= perProducer {
+					t.Errorf("consumer %d: foreign item %#x", c, v)
+					return false
+				}
+				if seq <= last[p] {
+					t.Errorf("consumer %d: producer %d item %d after %d", c, p, seq, last[p])
+					return false
+				}
+				last[p] = seq
+				bit := p*perProducer + seq
+				got[c][bit/32] |= 1 << (bit % 32)
+				return true
+			}
 			dst := make([]int, 5)
 			for i := 0; ; i++ {
 				if i%2 == 0 {
@@ -323,7 +355,9 @@ func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer i
 						t.Errorf("consumer %d: Pop: %v", c, err)
 						return
 					}
-					seen[c] = append(seen[c], v)
+					if !note(v) {
+						return
+					}
 					continue
 				}
 				n, err := q.PopBatch(ctx, dst)
@@ -334,38 +368,27 @@ func checkExactlyOnce(t *testing.T, q queue, producers, consumers, perProducer i
 					t.Errorf("consumer %d: PopBatch: %v", c, err)
 					return
 				}
-				seen[c] = append(seen[c], dst[:n]...)
+				for _, v := range dst[:n] {
+					if !note(v) {
+						return
+					}
+				}
 			}
 		}(c)
 	}
 	cwg.Wait()
-
-	count := make([][]int, producers)
-	for p := range count {
-		count[p] = make([]int, perProducer)
+	if t.Failed() {
+		return
 	}
-	for c, items := range seen {
-		last := make([]int, producers)
-		for p := range last {
-			last[p] = -1
+	for bit := 0; bit < total; bit++ {
+		n := 0
+		for c := range got {
+			if got[c][bit/32]&(1<<(bit%32)) != 0 {
+				n++
+			}
 		}
-		for _, v := range items {
-			p, seq := unitem(v)
-			if p >= producers || seq >= perProducer {
-				t.Fatalf("consumer %d: foreign item %#x", c, v)
-			}
-			if seq <= last[p] {
-				t.Fatalf("consumer %d: producer %d item %d after %d", c, p, seq, last[p])
-			}
-			last[p] = seq
-			count[p][seq]++
-		}
-	}
-	for p := range count {
-		for seq, n := range count[p] {
-			if n != 1 {
-				t.Fatalf("producer %d item %d delivered %d times", p, seq, n)
-			}
+		if n != 1 {
+			t.Fatalf("producer %d item %d delivered to %d consumers; want exactly 1", bit/perProducer, bit%perProducer, n)
 		}
 	}
 	if q.Len() != 0 {
@@ -598,10 +621,12 @@ func waitParked(t *testing.T, cond func() bool) {
 
 func recvWithin[T any](t *testing.T, c <-chan T) T {
 	t.Helper()
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop() // no timer left behind per call: the MCU has 64 KB
 	select {
 	case v := <-c:
 		return v
-	case <-time.After(5 * time.Second):
+	case <-timer.C:
 		t.Fatal("timed out waiting for a blocked call to return")
 		panic("unreachable")
 	}

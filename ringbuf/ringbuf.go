@@ -10,7 +10,8 @@ import (
 // Errors returned by the rings.
 var (
 	// ErrClosed is returned by blocking operations once the ring is closed:
-	// by producers at once, by consumers after they have drained it.
+	// by producers at once, by consumers after they have drained it. The
+	// Bytes ring's reader gets io.EOF instead, as io.Reader requires.
 	ErrClosed = errors.New("ringbuf: closed")
 	// ErrCapacity is returned by constructors for a capacity that is
 	// negative or larger than MaxCapacity.

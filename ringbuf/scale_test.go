@@ -2,5 +2,10 @@
 
 package ringbuf
 
-// testItems is how many items each producer sends in concurrency tests.
-const testItems = 20000
+// Concurrency tests: items each producer sends, and how many producers and
+// consumers the multi-producer and multi-consumer rings get.
+const (
+	testItems     = 20000
+	testProducers = 4
+	testConsumers = 3
+)
