@@ -1,0 +1,5 @@
+//go:build !race
+
+package mempool_test
+
+const raceEnabled = false
