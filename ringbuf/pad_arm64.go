@@ -6,3 +6,6 @@ package ringbuf
 // and Neoverse cores prefetch adjacent 64-byte lines in pairs (the value
 // golang.org/x/sys/cpu uses too).
 const cacheLine = 128
+
+// defaultSpin is the default Config.Spin.
+const defaultSpin = 64

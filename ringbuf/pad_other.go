@@ -5,3 +5,6 @@ package ringbuf
 // cacheLine is the false-sharing granule on amd64, 386, arm, riscv64 and the
 // other architectures Go supports here.
 const cacheLine = 64
+
+// defaultSpin is the default Config.Spin.
+const defaultSpin = 64

@@ -5,3 +5,7 @@ package ringbuf
 // cacheLine is zero under TinyGo: microcontrollers have one core and little
 // RAM, so padding would only waste memory.
 const cacheLine = 0
+
+// defaultSpin is the default Config.Spin. Spinning is useless there: the scheduler is
+// cooperative, so the other side cannot move while we spin.
+const defaultSpin = 0

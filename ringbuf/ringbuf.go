@@ -26,7 +26,6 @@ const (
 	// index arithmetic is exact on 32-bit targets.
 	MaxCapacity = 1 << 30
 
-	defaultSpin  = 64
 	defaultYield = 16
 )
 
@@ -39,7 +38,9 @@ type Config struct {
 	Capacity int
 
 	// Spin is how many times a blocking call retries at once before it
-	// starts yielding; 0 means 64 and a negative value means none.
+	// starts yielding; 0 means 64 (none under TinyGo, whose scheduler runs
+	// one goroutine at a time, so spinning cannot see the other side move)
+	// and a negative value means none.
 	Spin int
 	// Yield is how many times a blocking call then retries after
 	// runtime.Gosched before it parks; 0 means 16 and a negative value
