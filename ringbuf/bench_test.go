@@ -112,6 +112,7 @@ func BenchmarkSPSC(b *testing.B) {
 	b.Run("impl=chan", func(b *testing.B) { benchItemsChan(b, 1, 1) })
 	b.Run("impl=ring", func(b *testing.B) { benchItemsRing(b, newBench(b, kinds[0]), 1, 1) })
 	b.Run("impl=ring-batch16", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[0]), 1, 1, 16) })
+	b.Run("impl=ring-batch64", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[0]), 1, 1, 64) })
 }
 
 func BenchmarkMPSC(b *testing.B) {
@@ -124,6 +125,7 @@ func BenchmarkMPMC(b *testing.B) {
 	b.Run("impl=chan/2P2C", func(b *testing.B) { benchItemsChan(b, 2, 2) })
 	b.Run("impl=ring/2P2C", func(b *testing.B) { benchItemsRing(b, newBench(b, kinds[2]), 2, 2) })
 	b.Run("impl=ring-batch16/2P2C", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[2]), 2, 2, 16) })
+	b.Run("impl=ring-batch64/2P2C", func(b *testing.B) { benchItemsRingBatch(b, newBench(b, kinds[2]), 2, 2, 64) })
 }
 
 // BenchmarkUncontended is one goroutine pushing and popping: the cost of
