@@ -193,12 +193,9 @@ type MPSC[T any] struct{ seqQueue[T] }
 // seqQueue is the implementation of MPMC and MPSC: a seqRing plus blocking,
 // closing and wake-ups.
 type seqQueue[T any] struct {
-	q        seqRing[T]
-	single   bool // one consumer: see seqRing.tryPop
-	wait     waitConfig
-	life     lifecycle
-	notEmpty waitQueue
-	notFull  waitQueue
+	q      seqRing[T]
+	single bool // one consumer: see seqRing.tryPop
+	waiters
 }
 
 // NewMPMC returns an empty MPMC ring configured by cfg.
@@ -228,10 +225,7 @@ func (r *seqQueue[T]) init(cfg Config, start uintptr, single bool) error {
 	}
 	r.q.init(n, start)
 	r.single = single
-	r.wait = cfg.waitConfig()
-	r.life.init()
-	r.notEmpty.init()
-	r.notFull.init()
+	r.setup(cfg, true)
 	return nil
 }
 
@@ -300,27 +294,10 @@ func (r *seqQueue[T]) TryPopBatch(dst []T) int {
 // Push appends v, waiting for room while the ring is full. It returns
 // ErrClosed if the ring is closed, or ctx.Err() if ctx is done first.
 func (r *seqQueue[T]) Push(ctx context.Context, v T) error {
-	var b backoff
-	for {
-		if r.TryPush(v) {
-			r.passProducers()
-			return nil
-		}
-		if r.life.closed.Load() {
-			return ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notFull.enter()
-		if r.TryPush(v) {
-			r.notFull.leave()
-			return nil
-		}
-		if err := r.notFull.sleep(ctx, r.life.done); err != nil {
-			return err
-		}
+	if r.TryPush(v) {
+		return nil
 	}
+	return pushWait[T](ctx, r, &r.waiters, v)
 }
 
 // PushBatch appends all of vs, in order, waiting for room as needed. It
@@ -328,65 +305,18 @@ func (r *seqQueue[T]) Push(ctx context.Context, v T) error {
 // is fewer than len(vs). Items of concurrent producers may interleave with
 // the batch.
 func (r *seqQueue[T]) PushBatch(ctx context.Context, vs []T) (int, error) {
-	var b backoff
-	done := 0
-	for done < len(vs) {
-		if n := r.TryPushBatch(vs[done:]); n > 0 {
-			done += n
-			b = backoff{}
-			continue
-		}
-		if r.life.closed.Load() {
-			return done, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notFull.enter()
-		if n := r.TryPushBatch(vs[done:]); n > 0 {
-			r.notFull.leave()
-			done += n
-			continue
-		}
-		if err := r.notFull.sleep(ctx, r.life.done); err != nil {
-			return done, err
-		}
-	}
-	r.passProducers()
-	return done, nil
+	return pushBatchWait[T](ctx, r, &r.waiters, vs)
 }
 
 // Pop removes and returns the oldest item, waiting while the ring is empty.
 // Once the ring is closed and drained it returns ErrClosed; if ctx is done
 // first it returns ctx.Err().
 func (r *seqQueue[T]) Pop(ctx context.Context) (T, error) {
-	var b backoff
-	for {
-		if v, ok := r.TryPop(); ok {
-			r.passConsumers()
-			return v, nil
-		}
-		if r.life.closed.Load() {
-			if v, ok := r.TryPop(); ok {
-				return v, nil
-			}
-			var zero T
-			return zero, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notEmpty.enter()
-		if v, ok := r.TryPop(); ok {
-			r.notEmpty.leave()
-			r.passConsumers()
-			return v, nil
-		}
-		if err := r.notEmpty.sleep(ctx, r.life.done); err != nil {
-			var zero T
-			return zero, err
-		}
+	if v, ok := r.TryPop(); ok {
+		passConsumers[T](&r.waiters, r)
+		return v, nil
 	}
+	return popWait[T](ctx, r, &r.waiters)
 }
 
 // PopBatch waits until at least one item is queued and then removes up to
@@ -396,46 +326,9 @@ func (r *seqQueue[T]) PopBatch(ctx context.Context, dst []T) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var b backoff
-	for {
-		if n := r.TryPopBatch(dst); n > 0 {
-			r.passConsumers()
-			return n, nil
-		}
-		if r.life.closed.Load() {
-			if n := r.TryPopBatch(dst); n > 0 {
-				return n, nil
-			}
-			return 0, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notEmpty.enter()
-		if n := r.TryPopBatch(dst); n > 0 {
-			r.notEmpty.leave()
-			r.passConsumers()
-			return n, nil
-		}
-		if err := r.notEmpty.sleep(ctx, r.life.done); err != nil {
-			return 0, err
-		}
+	if n := r.TryPopBatch(dst); n > 0 {
+		passConsumers[T](&r.waiters, r)
+		return n, nil
 	}
-}
-
-// passConsumers hands a wake-up on to another parked consumer while items
-// remain, so that one producer wake-up reaches every parked consumer a
-// batch can feed, without waking a herd. It is one atomic load when nobody
-// is parked.
-func (r *seqQueue[T]) passConsumers() {
-	if r.notEmpty.sleepers.Load() > 0 && r.q.len() > 0 {
-		r.notEmpty.wake()
-	}
-}
-
-// passProducers is passConsumers for producers parked on a full ring.
-func (r *seqQueue[T]) passProducers() {
-	if r.notFull.sleepers.Load() > 0 && r.q.len() < len(r.q.cells) {
-		r.notFull.wake()
-	}
+	return popBatchWait[T](ctx, r, &r.waiters, dst)
 }

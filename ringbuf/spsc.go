@@ -31,13 +31,10 @@ type SPSC[T any] struct {
 	tailCache uintptr // consumer's copy of tail
 	_         pad
 	// read-mostly
-	mask     uintptr
-	buf      []T
-	wait     waitConfig
-	life     lifecycle
-	notEmpty waitQueue // consumers parked in Pop
-	notFull  waitQueue // producers parked in Push
-	_        pad
+	mask uintptr
+	buf  []T
+	waiters
+	_ pad
 }
 
 // NewSPSC returns an empty SPSC ring configured by cfg.
@@ -51,13 +48,11 @@ func newSPSC[T any](cfg Config, start uintptr) (*SPSC[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &SPSC[T]{mask: n - 1, buf: make([]T, n), wait: cfg.waitConfig()}
+	r := &SPSC[T]{mask: n - 1, buf: make([]T, n)}
 	r.tail.Store(start)
 	r.head.Store(start)
 	r.headCache, r.tailCache = start, start
-	r.life.init()
-	r.notEmpty.init()
-	r.notFull.init()
+	r.setup(cfg, false)
 	return r, nil
 }
 
@@ -171,88 +166,27 @@ func (r *SPSC[T]) TryPopBatch(dst []T) int {
 // Push appends v, waiting for room while the ring is full. It returns
 // ErrClosed if the ring is closed, or ctx.Err() if ctx is done first.
 func (r *SPSC[T]) Push(ctx context.Context, v T) error {
-	var b backoff
-	for {
-		if r.TryPush(v) {
-			return nil
-		}
-		if r.life.closed.Load() {
-			return ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notFull.enter()
-		if r.TryPush(v) {
-			r.notFull.leave()
-			return nil
-		}
-		if err := r.notFull.sleep(ctx, r.life.done); err != nil {
-			return err
-		}
+	if r.TryPush(v) {
+		return nil
 	}
+	return pushWait[T](ctx, r, &r.waiters, v)
 }
 
 // PushBatch appends all of vs, in order, waiting for room as needed. It
 // returns how many items it appended, with ErrClosed or ctx.Err() if that
 // is fewer than len(vs).
 func (r *SPSC[T]) PushBatch(ctx context.Context, vs []T) (int, error) {
-	var b backoff
-	done := 0
-	for done < len(vs) {
-		if n := r.TryPushBatch(vs[done:]); n > 0 {
-			done += n
-			b = backoff{}
-			continue
-		}
-		if r.life.closed.Load() {
-			return done, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notFull.enter()
-		if n := r.TryPushBatch(vs[done:]); n > 0 {
-			r.notFull.leave()
-			done += n
-			continue
-		}
-		if err := r.notFull.sleep(ctx, r.life.done); err != nil {
-			return done, err
-		}
-	}
-	return done, nil
+	return pushBatchWait[T](ctx, r, &r.waiters, vs)
 }
 
 // Pop removes and returns the oldest item, waiting while the ring is empty.
 // Once the ring is closed and drained it returns ErrClosed; if ctx is done
 // first it returns ctx.Err().
 func (r *SPSC[T]) Pop(ctx context.Context) (T, error) {
-	var b backoff
-	for {
-		if v, ok := r.TryPop(); ok {
-			return v, nil
-		}
-		if r.life.closed.Load() {
-			if v, ok := r.TryPop(); ok { // pushed before Close
-				return v, nil
-			}
-			var zero T
-			return zero, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notEmpty.enter()
-		if v, ok := r.TryPop(); ok {
-			r.notEmpty.leave()
-			return v, nil
-		}
-		if err := r.notEmpty.sleep(ctx, r.life.done); err != nil {
-			var zero T
-			return zero, err
-		}
+	if v, ok := r.TryPop(); ok {
+		return v, nil
 	}
+	return popWait[T](ctx, r, &r.waiters)
 }
 
 // PopBatch waits until at least one item is queued and then removes up to
@@ -263,29 +197,10 @@ func (r *SPSC[T]) PopBatch(ctx context.Context, dst []T) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var b backoff
-	for {
-		if n := r.TryPopBatch(dst); n > 0 {
-			return n, nil
-		}
-		if r.life.closed.Load() {
-			if n := r.TryPopBatch(dst); n > 0 {
-				return n, nil
-			}
-			return 0, ErrClosed
-		}
-		if !b.next(&r.wait) {
-			continue
-		}
-		r.notEmpty.enter()
-		if n := r.TryPopBatch(dst); n > 0 {
-			r.notEmpty.leave()
-			return n, nil
-		}
-		if err := r.notEmpty.sleep(ctx, r.life.done); err != nil {
-			return 0, err
-		}
+	if n := r.TryPopBatch(dst); n > 0 {
+		return n, nil
 	}
+	return popBatchWait[T](ctx, r, &r.waiters, dst)
 }
 
 // clearRange zeroes n slots of buf from index i, wrapping at the end.
