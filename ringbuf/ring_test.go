@@ -233,6 +233,31 @@ func TestPoppedSlotsCleared(t *testing.T) {
 	}
 }
 
+func TestRetainPopped(t *testing.T) {
+	if !pointerFree[int]() || !pointerFree[float64]() || pointerFree[*int]() || pointerFree[[]byte]() || pointerFree[struct{ p *int }]() {
+		t.Fatal("pointerFree misclassifies a type")
+	}
+	s, _ := NewSPSC[int](Config{Capacity: 4})
+	s.TryPush(7)
+	s.TryPop()
+	if s.buf[0] != 7 {
+		t.Errorf("SPSC[int] zeroed a popped slot; scalars need no clearing")
+	}
+	type reading struct{ id, value int }
+	r, _ := NewSPSC[reading](Config{Capacity: 4, RetainPopped: true})
+	r.TryPushBatch([]reading{{1, 2}, {3, 4}})
+	r.TryPopBatch(make([]reading, 2))
+	if r.buf[1] != (reading{3, 4}) {
+		t.Errorf("RetainPopped: popped slot was zeroed")
+	}
+	z, _ := NewSPSC[reading](Config{Capacity: 4})
+	z.TryPush(reading{1, 2})
+	z.TryPop()
+	if z.buf[0] != (reading{}) {
+		t.Errorf("struct ring without RetainPopped kept a popped item")
+	}
+}
+
 // TestExactlyOnce runs producers and consumers concurrently, mixing single
 // and batch, blocking and non-blocking operations, and checks that every
 // item arrives exactly once and that each consumer sees each producer's

@@ -33,6 +33,7 @@ type SPSC[T any] struct {
 	// read-mostly
 	mask uintptr
 	buf  []T
+	keep bool // do not zero popped slots: see Config.RetainPopped
 	waiters
 	_ pad
 }
@@ -48,7 +49,7 @@ func newSPSC[T any](cfg Config, start uintptr) (*SPSC[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &SPSC[T]{mask: n - 1, buf: make([]T, n)}
+	r := &SPSC[T]{mask: n - 1, buf: make([]T, n), keep: cfg.RetainPopped || pointerFree[T]()}
 	r.tail.Store(start)
 	r.head.Store(start)
 	r.headCache, r.tailCache = start, start
@@ -130,8 +131,10 @@ func (r *SPSC[T]) TryPop() (v T, ok bool) {
 	}
 	i := h & r.mask
 	v = r.buf[i]
-	var zero T
-	r.buf[i] = zero // let the GC collect what the item points to
+	if !r.keep {
+		var zero T
+		r.buf[i] = zero // let the GC collect what the item points to
+	}
 	r.head.Store(h + 1)
 	r.notFull.wake()
 	return v, true
@@ -157,7 +160,9 @@ func (r *SPSC[T]) TryPopBatch(dst []T) int {
 	i := h & r.mask
 	k := copy(dst[:n], r.buf[i:])
 	copy(dst[k:n], r.buf)
-	clearRange(r.buf, i, n)
+	if !r.keep {
+		clearRange(r.buf, i, n)
+	}
 	r.head.Store(h + n)
 	r.notFull.wake()
 	return int(n)
