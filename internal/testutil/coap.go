@@ -39,27 +39,16 @@ func StartCoAPServer(tb testing.TB, cfg CoAPServerConfig) *Peer {
 		bin = "coap-server-notls"
 	}
 	NeedPeer(tb, bin)
-	var err error
-	for range startAttempts {
-		port := FreePort(tb, "udp")
+	return startOnFreePort(tb, "udp", func(port int) PeerConfig {
 		addr := LoopbackAddr(port)
-		var p *Peer
-		p, err = startPeer(tb, PeerConfig{
+		return PeerConfig{
 			Name:     bin,
 			Args:     append([]string{"-A", "127.0.0.1", "-p", itoa(port)}, cfg.Args...),
 			Addr:     addr,
 			Ready:    CoAPReady(addr),
 			Lifetime: cfg.Lifetime,
-		})
-		if err == nil {
-			return p
 		}
-		if !portTaken(err) {
-			break
-		}
-	}
-	tb.Fatal(err)
-	return nil
+	})
 }
 
 // CoAPReady returns a PeerConfig.Ready function that reports a CoAP server

@@ -39,9 +39,7 @@ func StartMosquitto(tb testing.TB, cfg MosquittoConfig) *Peer {
 	NeedPeer(tb, "mosquitto")
 	dir := tb.TempDir()
 	conf := filepath.Join(dir, "mosquitto.conf")
-	var err error
-	for range startAttempts {
-		port := FreePort(tb, "tcp")
+	return startOnFreePort(tb, "tcp", func(port int) PeerConfig {
 		addr := LoopbackAddr(port)
 		lines := []string{
 			"# written by internal/testutil.StartMosquitto",
@@ -56,15 +54,27 @@ func StartMosquitto(tb testing.TB, cfg MosquittoConfig) *Peer {
 		if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 			tb.Fatal(err)
 		}
-		var p *Peer
-		p, err = startPeer(tb, PeerConfig{
+		return PeerConfig{
 			Name:     "mosquitto",
 			Args:     []string{"-c", conf},
 			Dir:      dir,
 			Addr:     addr,
 			Ready:    TCPReady(addr),
 			Lifetime: cfg.Lifetime,
-		})
+		}
+	})
+}
+
+// startOnFreePort starts the peer that config describes for a free
+// loopback port of network, trying again on a fresh port, up to
+// startAttempts times, when the peer reports that its port was taken
+// (another process can grab a free port before the peer binds it).
+func startOnFreePort(tb testing.TB, network string, config func(port int) PeerConfig) *Peer {
+	tb.Helper()
+	var err error
+	for range startAttempts {
+		var p *Peer
+		p, err = startPeer(tb, config(FreePort(tb, network)))
 		if err == nil {
 			return p
 		}
