@@ -48,28 +48,8 @@ type poolImpl struct {
 var byteSink []byte
 
 var poolImpls = []poolImpl{
-	{"edgekit", func(tb testing.TB, n int) func() {
-		p, err := mempool.New(mempool.Config{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return func() {
-			b := p.Get(n)
-			b.B[n-1] = 1
-			p.Put(b)
-		}
-	}},
-	{"edgekit-counted", func(tb testing.TB, n int) func() {
-		p, err := mempool.New(mempool.Config{CountOps: true})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return func() {
-			b := p.Get(n)
-			b.B[n-1] = 1
-			p.Put(b)
-		}
-	}},
+	{"edgekit", edgekitCycle(mempool.Config{})},
+	{"edgekit-counted", edgekitCycle(mempool.Config{CountOps: true})},
 	{"bytebufferpool", func(tb testing.TB, n int) func() {
 		p := new(bytebufferpool.Pool)
 		return func() {
@@ -105,6 +85,21 @@ var poolImpls = []poolImpl{
 			byteSink[n-1] = 1
 		}
 	}},
+}
+
+// edgekitCycle is the get-touch-put cycle of an edgekit pool made with cfg.
+func edgekitCycle(cfg mempool.Config) func(tb testing.TB, n int) func() {
+	return func(tb testing.TB, n int) func() {
+		p, err := mempool.New(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return func() {
+			b := p.Get(n)
+			b.B[n-1] = 1
+			p.Put(b)
+		}
+	}
 }
 
 func BenchmarkPool(b *testing.B) {

@@ -82,15 +82,14 @@ type Bytes struct {
 	tailCache uintptr        // reader's copy of tail
 	_         pad
 	// read-mostly
-	mask     uintptr
-	size     uintptr // capacity, a power of two
-	peek     uintptr // MaxPeek, <= size
-	buf      []byte  // size+peek bytes; buf[size:] mirrors buf[:peek]
-	wait     waitConfig
-	life     lifecycle
-	notEmpty waitQueue // the reader, parked in Read, Peek or WriteTo
-	notFull  waitQueue // the writer, parked in Write or ReadFrom
-	_        pad
+	mask uintptr
+	size uintptr // capacity, a power of two
+	peek uintptr // MaxPeek, <= size
+	buf  []byte  // size+peek bytes; buf[size:] mirrors buf[:peek]
+	// notEmpty parks the reader (Read, Peek, WriteTo), notFull the writer
+	// (Write, ReadFrom).
+	waiters
+	_ pad
 }
 
 // NewBytes returns an empty Bytes ring configured by cfg. It returns
@@ -121,14 +120,11 @@ func newBytes(cfg BytesConfig, start uintptr) (*Bytes, error) {
 		size: size,
 		peek: peek,
 		buf:  make([]byte, size+peek),
-		wait: cfg.waitConfig(),
 	}
 	r.tail.Store(start)
 	r.head.Store(start)
 	r.headCache, r.tailCache = start, start
-	r.life.init()
-	r.notEmpty.init()
-	r.notFull.init()
+	r.setup(cfg.Config, false)
 	return r, nil
 }
 

@@ -14,8 +14,11 @@
 //
 // Every ring has non-blocking TryPush/TryPop and batch forms, and blocking
 // Push/Pop that take a context. A batch moves many items with one update of
-// the shared index, which is what lets a ring beat a channel by an order of
-// magnitude: hand items over in batches where the data path allows it.
+// the shared index, and that is where a ring beats a channel: on a 2-core
+// test machine an SPSC ring moved ints in batches of 64 at 1/20 of a
+// buffered channel's cost per item, while one item per call cost about the
+// same as the channel (bench/RESULTS.md). Hand items over in batches where
+// the data path allows it.
 //
 // Blocking calls spin briefly, then yield with runtime.Gosched, then park
 // until the other side, Close or their context wakes them (tune with

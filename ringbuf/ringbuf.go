@@ -180,13 +180,11 @@ type lifecycle struct {
 
 func (l *lifecycle) init() { l.done = make(chan struct{}) }
 
-// close reports whether this call closed the ring.
-func (l *lifecycle) close() bool {
+// close closes the ring once; later calls do nothing.
+func (l *lifecycle) close() {
 	if l.closed.CompareAndSwap(false, true) {
 		close(l.done)
-		return true
 	}
-	return false
 }
 
 // length returns tail-head clamped to [0, capacity], for Len methods that
