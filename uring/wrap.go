@@ -1,0 +1,90 @@
+package uring
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// WrapPacketConn adapts pc to BatchConn, one datagram per system call: the
+// portable fallback behind every batched backend. A *net.UDPConn is read and
+// written through its AddrPort methods, which allocate nothing; any other
+// net.PacketConn goes through ReadFrom/WriteTo and needs *net.UDPAddr
+// addresses.
+func WrapPacketConn(pc net.PacketConn) BatchConn {
+	if uc, ok := pc.(*net.UDPConn); ok {
+		return &udpWrap{c: uc}
+	}
+	return &pcWrap{c: pc}
+}
+
+type udpWrap struct{ c *net.UDPConn }
+
+func (w *udpWrap) ReadBatch(ms []Msg) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	m := &ms[0]
+	n, _, flags, addr, err := w.c.ReadMsgUDPAddrPort(m.Buf, nil)
+	if err != nil {
+		return 0, err
+	}
+	m.N, m.Addr, m.Flags = n, addr, 0
+	if flags&msgTrunc != 0 {
+		m.Flags |= FlagTrunc
+	}
+	return 1, nil
+}
+
+func (w *udpWrap) WriteBatch(ms []Msg) (int, error) {
+	for i := range ms {
+		n, err := w.c.WriteToUDPAddrPort(ms[i].Buf, ms[i].Addr)
+		ms[i].N = n
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(ms), nil
+}
+
+func (w *udpWrap) LocalAddr() net.Addr               { return w.c.LocalAddr() }
+func (w *udpWrap) SetReadDeadline(t time.Time) error { return w.c.SetReadDeadline(t) }
+func (w *udpWrap) Close() error                      { return w.c.Close() }
+
+type pcWrap struct{ c net.PacketConn }
+
+// errAddrType is returned when a wrapped non-UDP PacketConn reports a source
+// address that is not a *net.UDPAddr.
+var errAddrType = errors.New("uring: wrapped PacketConn returned a non-UDP address")
+
+func (w *pcWrap) ReadBatch(ms []Msg) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	m := &ms[0]
+	n, a, err := w.c.ReadFrom(m.Buf)
+	if err != nil {
+		return 0, err
+	}
+	ua, ok := a.(*net.UDPAddr)
+	if !ok {
+		return 0, errAddrType
+	}
+	m.N, m.Addr, m.Flags = n, ua.AddrPort(), 0
+	return 1, nil
+}
+
+func (w *pcWrap) WriteBatch(ms []Msg) (int, error) {
+	for i := range ms {
+		n, err := w.c.WriteTo(ms[i].Buf, net.UDPAddrFromAddrPort(ms[i].Addr))
+		ms[i].N = n
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(ms), nil
+}
+
+func (w *pcWrap) LocalAddr() net.Addr               { return w.c.LocalAddr() }
+func (w *pcWrap) SetReadDeadline(t time.Time) error { return w.c.SetReadDeadline(t) }
+func (w *pcWrap) Close() error                      { return w.c.Close() }
