@@ -17,8 +17,36 @@ var kernelImports = []string{"golang.org/x/sys/unix", "golang.org/x/sys/windows"
 
 // portable lists the packages that must build under TinyGo on a Cortex-M and
 // stay free of sockets, the kernel, reflection and fmt (ARCHITECTURE.md,
-// "Floors"). Sub-packages (mqtt/client, coap/dtls, ...) are not covered.
-var portable = []string{"ringbuf", "mempool", "mqtt", "coap", "blemesh", "blemesh/crypto"}
+// "Floors"). The stacks beside the codecs (mqtt/client, coap/dtls, ...) are
+// not covered, but every blemesh sub-package is, except the host-only ones in
+// blemeshHostOnly: the mesh layers are what firmware vendors.
+var portable = []string{"ringbuf", "mempool", "mqtt", "coap", "blemesh"}
+
+// blemeshHostOnly are the blemesh sub-packages allowed to use the host's
+// kernel (the Linux HCI bearer) and so exempt from the portable rules.
+var blemeshHostOnly = []string{"blemesh/hci"}
+
+// isPortable reports whether the package at slash path pkg must stay portable.
+func isPortable(pkg string) bool {
+	for _, p := range portable {
+		if pkg == p {
+			return true
+		}
+	}
+	if !strings.HasPrefix(pkg, "blemesh/") {
+		return false
+	}
+	for _, h := range blemeshHostOnly {
+		if hasPrefixPath(pkg, h) {
+			return false
+		}
+	}
+	return true
+}
+
+// pionOwner is the one package allowed to import Pion (STYLE, settled
+// decisions), so that codec and endpoint users never pull it in.
+const pionOwner = "coap/dtls"
 
 // portableDenied are the imports a portable package's non-test files must not use.
 var portableDenied = []string{
@@ -108,13 +136,22 @@ func TestOnlyInternalSysImportsKernel(t *testing.T) {
 	}
 }
 
-func TestPortablePackagesStayPortable(t *testing.T) {
-	isPortable := map[string]bool{}
-	for _, p := range portable {
-		isPortable[p] = true
-	}
+func TestOnlyCoAPDTLSImportsPion(t *testing.T) {
 	for _, f := range moduleFiles(t) {
-		if !isPortable[f.pkg] || f.test {
+		if hasPrefixPath(f.pkg, pionOwner) {
+			continue
+		}
+		for _, imp := range f.imports {
+			if hasPrefixPath(imp, "github.com/pion") {
+				t.Errorf("%s imports %s; only %s may (STYLE, settled decisions)", f.name, imp, pionOwner)
+			}
+		}
+	}
+}
+
+func TestPortablePackagesStayPortable(t *testing.T) {
+	for _, f := range moduleFiles(t) {
+		if !isPortable(f.pkg) || f.test {
 			continue
 		}
 		for _, imp := range f.imports {
