@@ -2,6 +2,7 @@ package edgekit
 
 import (
 	"bufio"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -96,9 +97,12 @@ func moduleFiles(t *testing.T) []goFile {
 		if !strings.HasSuffix(p, ".go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly|parser.ParseComments)
 		if err != nil {
 			return err
+		}
+		if ignored(f) {
+			return nil // a generator run with go run, never built into the package
 		}
 		gf := goFile{pkg: filepath.ToSlash(filepath.Dir(p)), name: filepath.ToSlash(p), test: strings.HasSuffix(p, "_test.go")}
 		for _, imp := range f.Imports {
@@ -115,6 +119,22 @@ func moduleFiles(t *testing.T) []goFile {
 		t.Fatal("found no Go files; is the test running at the module root?")
 	}
 	return files
+}
+
+// ignored reports whether f is excluded from every build by a
+// "//go:build ignore" line, as generators under `go run gen.go` are.
+func ignored(f *ast.File) bool {
+	for _, g := range f.Comments {
+		if g.Pos() >= f.Package {
+			break
+		}
+		for _, c := range g.List {
+			if strings.TrimSpace(c.Text) == "//go:build ignore" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasPrefixPath(imp, prefix string) bool {
