@@ -3,6 +3,7 @@ package uring
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -10,12 +11,22 @@ import (
 // portable fallback behind every batched backend. A *net.UDPConn is read and
 // written through its AddrPort methods, which allocate nothing; any other
 // net.PacketConn goes through ReadFrom/WriteTo and needs *net.UDPAddr
-// addresses.
+// addresses. Like [Conn], it reports an IPv4 peer of an IPv6 socket as an
+// IPv4 address. It starts no goroutines; its concurrency is pc's.
 func WrapPacketConn(pc net.PacketConn) BatchConn {
 	if uc, ok := pc.(*net.UDPConn); ok {
 		return &udpWrap{c: uc}
 	}
 	return &pcWrap{c: pc}
+}
+
+// unmap reports an IPv4 peer of an IPv6 socket as IPv4, as every backend
+// does, so that addresses compare equal whichever backend read them.
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if ap.Addr().Is4In6() {
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return ap
 }
 
 type udpWrap struct{ c *net.UDPConn }
@@ -29,7 +40,7 @@ func (w *udpWrap) ReadBatch(ms []Msg) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	m.N, m.Addr, m.Flags = n, addr, 0
+	m.N, m.Addr, m.Flags = n, unmap(addr), 0
 	if flags&msgTrunc != 0 {
 		m.Flags |= FlagTrunc
 	}
@@ -70,7 +81,7 @@ func (w *pcWrap) ReadBatch(ms []Msg) (int, error) {
 	if !ok {
 		return 0, errAddrType
 	}
-	m.N, m.Addr, m.Flags = n, ua.AddrPort(), 0
+	m.N, m.Addr, m.Flags = n, unmap(ua.AddrPort()), 0
 	return 1, nil
 }
 

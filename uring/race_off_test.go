@@ -1,0 +1,5 @@
+//go:build !race
+
+package uring_test
+
+const raceEnabled = false

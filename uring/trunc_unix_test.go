@@ -1,0 +1,5 @@
+//go:build unix
+
+package uring_test
+
+const msgTruncSupported = true
