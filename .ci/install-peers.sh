@@ -10,6 +10,7 @@ set -euo pipefail
 pkgs=(
   mosquitto          # MQTT broker peer (internal/testutil.StartMosquitto)
   mosquitto-clients  # mosquitto_pub / mosquitto_sub / mosquitto_rr
+  python3-paho-mqtt  # a second, independent MQTT client (mqtt captures, broker interop)
   libcoap3-bin       # coap-server-notls / coap-client-notls and the DTLS builds
   qemu-user-static   # qemu-arm-static / qemu-aarch64-static for go test -exec
   "$@"
