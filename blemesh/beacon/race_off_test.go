@@ -1,0 +1,5 @@
+//go:build !race
+
+package beacon_test
+
+const raceEnabled = false

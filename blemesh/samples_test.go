@@ -1,0 +1,571 @@
+//go:build !tinygo
+
+package blemesh_test
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// This file is the data-driven runner of the specification's sample data
+// (schema edgekit-blemesh-sample-data/1, see testdata and SCHEMA.md).
+//
+// Checkers register per kind with register (from init functions in any
+// _test.go file of package blemesh_test). A checker reads its sample only
+// through the checkCtx accessors, which mark each field consumed; after the
+// checker returns, any leaf of inputs or expected that was not consumed
+// fails the test, as does a kind without a checker.
+//
+// Behaviour checks that need several samples register with
+// registerBehaviour; they run after the per-sample checks and are skipped
+// (with a log line) only when the samples they need are absent from the file.
+
+// sample is one entry of samples[].
+type sample struct {
+	ID           string         `json:"id"`
+	Kind         string         `json:"kind"`
+	Spec         map[string]any `json:"spec"`
+	MeshVersion  string         `json:"mesh_version"`
+	Title        string         `json:"title"`
+	Notes        string         `json:"notes"`
+	Inputs       map[string]any `json:"inputs"`
+	Expected     map[string]any `json:"expected"`
+	Intermediate map[string]any `json:"intermediate"`
+	Superseded   bool           `json:"superseded"`
+
+	orderKey string // key of this sample's object in keyOrder
+}
+
+type sampleFile struct {
+	Schema  string    `json:"schema"`
+	Samples []*sample `json:"samples"`
+}
+
+// keyOrder records, for every JSON object of the file, its keys in file
+// order (encoding/json maps lose it). Paths look like
+// "samples[3].inputs.control.fields".
+var keyOrder = map[string][]string{}
+
+func recordKeyOrder(b []byte, prefix string) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	var walk func(path string) error
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch d := tok.(type) {
+		case json.Delim:
+			switch d {
+			case '{':
+				var keys []string
+				for dec.More() {
+					kt, err := dec.Token()
+					if err != nil {
+						return err
+					}
+					k := kt.(string)
+					keys = append(keys, k)
+					p := path + "." + k
+					if err := walk(p); err != nil {
+						return err
+					}
+				}
+				keyOrder[path] = keys
+				_, err = dec.Token() // '}'
+				return err
+			case '[':
+				for i := 0; dec.More(); i++ {
+					if err := walk(path + "[" + strconv.Itoa(i) + "]"); err != nil {
+						return err
+					}
+				}
+				_, err = dec.Token() // ']'
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(prefix)
+}
+
+// orderedKeys returns the keys of the object at path of the current
+// sample in file order.
+func (c *checkCtx) orderedKeys(path string) []string {
+	return keyOrder[c.s.orderKey+"."+path]
+}
+
+type checkerFunc func(c *checkCtx, s *sample)
+
+var (
+	checkers   = map[string]checkerFunc{}
+	behaviours []behaviour
+)
+
+type behaviour struct {
+	name  string
+	needs []string // sample ids
+	fn    func(c *suiteCtx)
+}
+
+// register installs the checker of a sample kind. Call it from init.
+func register(kind string, fn func(c *checkCtx, s *sample)) {
+	if _, dup := checkers[kind]; dup {
+		panic("blemesh samples: kind registered twice: " + kind)
+	}
+	checkers[kind] = fn
+}
+
+// registerBehaviour installs a multi-sample behaviour check that runs when
+// every sample id in needs is present. Call it from init.
+func registerBehaviour(name string, needs []string, fn func(c *suiteCtx)) {
+	behaviours = append(behaviours, behaviour{name, needs, fn})
+}
+
+// counter is shared by the per-sample and behaviour contexts.
+type counter struct{ passed, failed int }
+
+// checkCtx is handed to a checker for one sample.
+type checkCtx struct {
+	t     *testing.T
+	s     *sample
+	index int // position in samples[]
+	used  map[string]bool
+	n     *counter
+}
+
+// suiteCtx is handed to a behaviour check.
+type suiteCtx struct {
+	t    *testing.T
+	all  []*sample
+	byID map[string]*sample
+	n    *counter
+}
+
+// Sample returns a sample by id for a behaviour check, as a checkCtx whose
+// accessors do not enforce consumption (the per-sample checker did that).
+func (c *suiteCtx) Sample(id string) *checkCtx {
+	s := c.byID[id]
+	if s == nil {
+		c.t.Fatalf("behaviour: sample %s missing", id)
+	}
+	idx := 0
+	for i, x := range c.all {
+		if x == s {
+			idx = i
+		}
+	}
+	return &checkCtx{t: c.t, s: s, index: idx, used: map[string]bool{}, n: c.n}
+}
+
+// Has reports whether the file holds a sample with this id.
+func (c *suiteCtx) Has(id string) bool { return c.byID[id] != nil }
+
+// Check counts one passed or failed behaviour assertion.
+func (c *suiteCtx) Check(ok bool, format string, args ...any) {
+	c.t.Helper()
+	if ok {
+		c.n.passed++
+		return
+	}
+	c.n.failed++
+	c.t.Errorf("behaviour: "+format, args...)
+}
+
+// Fatalf stops the behaviour check.
+func (c *suiteCtx) Fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.n.failed++
+	c.t.Fatalf("behaviour: "+format, args...)
+}
+
+// Logf logs.
+func (c *suiteCtx) Logf(format string, args ...any) { c.t.Helper(); c.t.Logf(format, args...) }
+
+// ---- field access ----
+
+type pathSeg struct {
+	key   string
+	index int // -1 if none
+}
+
+func parsePath(p string) []pathSeg {
+	var segs []pathSeg
+	for _, part := range strings.Split(p, ".") {
+		for part != "" {
+			if i := strings.IndexByte(part, '['); i >= 0 {
+				if i > 0 {
+					segs = append(segs, pathSeg{part[:i], -1})
+				}
+				j := strings.IndexByte(part, ']')
+				n, _ := strconv.Atoi(part[i+1 : j])
+				segs = append(segs, pathSeg{"", n})
+				part = part[j+1:]
+			} else {
+				segs = append(segs, pathSeg{part, -1})
+				part = ""
+			}
+		}
+	}
+	return segs
+}
+
+func (c *checkCtx) root() map[string]any {
+	return map[string]any{"inputs": c.s.Inputs, "expected": c.s.Expected}
+}
+
+func lookup(root any, path string) (any, bool) {
+	v := root
+	for _, sg := range parsePath(path) {
+		if sg.index >= 0 {
+			a, ok := v.([]any)
+			if !ok || sg.index >= len(a) {
+				return nil, false
+			}
+			v = a[sg.index]
+			continue
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, ok = m[sg.key]
+		if !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// markAll marks path and every leaf below it consumed.
+func (c *checkCtx) markAll(path string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			c.used[path] = true
+		}
+		for k, e := range x {
+			c.markAll(path+"."+k, e)
+		}
+	case []any:
+		if len(x) == 0 {
+			c.used[path] = true
+		}
+		for i, e := range x {
+			c.markAll(path+"["+strconv.Itoa(i)+"]", e)
+		}
+	default:
+		c.used[path] = true
+	}
+}
+
+// Id returns the sample id.
+func (c *checkCtx) ID() string { return c.s.ID }
+
+// Has reports whether path exists (it does not consume it).
+func (c *checkCtx) has(path string) bool {
+	_, ok := lookup(c.root(), path)
+	return ok
+}
+
+// value returns the raw JSON value at path and marks it (and everything
+// below it) consumed. It fails the test when path is missing.
+func (c *checkCtx) value(path string) any {
+	c.t.Helper()
+	v, ok := lookup(c.root(), path)
+	if !ok {
+		c.t.Fatalf("sample %s: missing field %s", c.s.ID, path)
+	}
+	c.markAll(path, v)
+	return v
+}
+
+// consume marks path consumed without checking it (prose fields such as
+// opcode_name). Missing paths are ignored.
+func (c *checkCtx) consume(paths ...string) {
+	for _, p := range paths {
+		if v, ok := lookup(c.root(), p); ok {
+			c.markAll(p, v)
+		}
+	}
+}
+
+// keys returns the keys of the object at path (not consuming anything).
+func (c *checkCtx) keys(path string) []string {
+	v, ok := lookup(c.root(), path)
+	if !ok {
+		return nil
+	}
+	m, _ := v.(map[string]any)
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// length returns the length of the array at path, 0 if absent.
+func (c *checkCtx) length(path string) int {
+	v, _ := lookup(c.root(), path)
+	a, _ := v.([]any)
+	return len(a)
+}
+
+// str returns the string at path, consumed.
+func (c *checkCtx) str(path string) string {
+	c.t.Helper()
+	s, ok := c.value(path).(string)
+	if !ok {
+		c.t.Fatalf("sample %s: %s is not a string", c.s.ID, path)
+	}
+	return s
+}
+
+// hex returns the hex string at path decoded, consumed.
+func (c *checkCtx) hex(path string) []byte {
+	c.t.Helper()
+	s := c.str(path)
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		c.t.Fatalf("sample %s: %s: %v", c.s.ID, path, err)
+	}
+	return b
+}
+
+// key16 returns the 16-octet hex value at path, consumed.
+func (c *checkCtx) key16(path string) [16]byte {
+	c.t.Helper()
+	b := c.hex(path)
+	var k [16]byte
+	if len(b) != 16 {
+		c.t.Fatalf("sample %s: %s has %d octets; want 16", c.s.ID, path, len(b))
+	}
+	copy(k[:], b)
+	return k
+}
+
+// uint returns the hex number at path (addresses, SEQ, IV Index, key
+// indexes), consumed.
+func (c *checkCtx) uint(path string) uint64 {
+	c.t.Helper()
+	s := c.str(path)
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil {
+		c.t.Fatalf("sample %s: %s: %v", c.s.ID, path, err)
+	}
+	return v
+}
+
+// int returns the JSON integer at path, consumed.
+func (c *checkCtx) int(path string) int {
+	c.t.Helper()
+	f, ok := c.value(path).(float64)
+	if !ok || f != math.Trunc(f) {
+		c.t.Fatalf("sample %s: %s is not an integer", c.s.ID, path)
+	}
+	return int(f)
+}
+
+// pass counts a passed check; fail records a failed one.
+func (c *checkCtx) pass() { c.n.passed++ }
+
+func (c *checkCtx) errorf(format string, args ...any) {
+	c.t.Helper()
+	c.n.failed++
+	c.t.Errorf("sample %s: "+format, append([]any{c.s.ID}, args...)...)
+}
+
+// fatalf stops the checker of this sample.
+func (c *checkCtx) fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.n.failed++
+	c.t.Fatalf("sample %s: "+format, append([]any{c.s.ID}, args...)...)
+}
+
+// check counts a check that passed when ok, else fails with the message.
+func (c *checkCtx) check(ok bool, format string, args ...any) {
+	c.t.Helper()
+	if ok {
+		c.pass()
+	} else {
+		c.errorf(format, args...)
+	}
+}
+
+// expectHex compares got with the hex string at path (consumed).
+func (c *checkCtx) expectHex(path string, got []byte) {
+	c.t.Helper()
+	want := strings.ToLower(c.str(path))
+	c.check(hex.EncodeToString(got) == want, "%s = %x; want %s", path, got, want)
+}
+
+// expectUint compares got with the hex number at path (consumed).
+func (c *checkCtx) expectUint(path string, got uint64) {
+	c.t.Helper()
+	want := c.uint(path)
+	c.check(got == want, "%s = %#x; want %#x", path, got, want)
+}
+
+// expectInt compares got with the JSON integer at path (consumed).
+func (c *checkCtx) expectInt(path string, got int) {
+	c.t.Helper()
+	want := c.int(path)
+	c.check(got == want, "%s = %d; want %d", path, got, want)
+}
+
+// expectStr compares got with the string at path (consumed).
+func (c *checkCtx) expectStr(path string, got string) {
+	c.t.Helper()
+	want := c.str(path)
+	c.check(got == want, "%s = %q; want %q", path, got, want)
+}
+
+// expectBytes compares two byte strings that both come from the sample or
+// the implementation (for decode-direction checks).
+func (c *checkCtx) expectBytes(what string, got, want []byte) {
+	c.t.Helper()
+	c.check(string(got) == string(want), "%s = %x; want %x", what, got, want)
+}
+
+// unconsumed lists the leaves of inputs and expected nobody consumed.
+func (c *checkCtx) unconsumed() []string {
+	all := &checkCtx{used: map[string]bool{}}
+	all.markAll("inputs", c.s.Inputs)
+	all.markAll("expected", c.s.Expected)
+	var out []string
+	for p := range all.used {
+		if !c.used[p] && !c.coveredByPrefix(p) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *checkCtx) coveredByPrefix(p string) bool {
+	for q := range c.used {
+		if strings.HasPrefix(p, q+".") || strings.HasPrefix(p, q+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func samplesPath() string {
+	if p := os.Getenv("EDGEKIT_BLEMESH_SAMPLES"); p != "" {
+		return p
+	}
+	return filepath.Join("testdata", "spec-sample-data.json")
+}
+
+func loadSamples(t *testing.T, p string) *sampleFile {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("sample data: %v", err)
+	}
+	var f sampleFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("sample data %s: %v", p, err)
+	}
+	if err := recordKeyOrder(b, p); err != nil {
+		t.Fatalf("sample data %s: %v", p, err)
+	}
+	if !strings.HasPrefix(f.Schema, "edgekit-blemesh-sample-data/") {
+		t.Fatalf("sample data %s: schema %q", p, f.Schema)
+	}
+	for i, s := range f.Samples {
+		s.orderKey = p + ".samples[" + strconv.Itoa(i) + "]"
+	}
+	return &f
+}
+
+// TestSpecSampleData runs every sample through the checker of its kind,
+// then the behaviour checks.
+func TestSpecSampleData(t *testing.T) { runSampleFile(t, samplesPath()) }
+
+// TestCrossCheckSampleData runs testdata/crosscheck-samples.json (more
+// section 8 messages, values as printed by BlueZ's unit tests) through the
+// same runner.
+// The mesh_message samples of the specification file are added, so that the
+// behaviour checks see msg-06 ... msg-24 together.
+func TestCrossCheckSampleData(t *testing.T) {
+	f := loadSamples(t, filepath.Join("testdata", "crosscheck-samples.json"))
+	spec := loadSamples(t, filepath.Join("testdata", "spec-sample-data.json"))
+	have := map[string]bool{}
+	for _, s := range f.Samples {
+		have[s.ID] = true
+	}
+	for _, s := range spec.Samples {
+		if s.Kind == "mesh_message" && !have[s.ID] {
+			f.Samples = append(f.Samples, s)
+		}
+	}
+	runSamples(t, f)
+}
+
+func runSampleFile(t *testing.T, path string) { runSamples(t, loadSamples(t, path)) }
+
+func runSamples(t *testing.T, f *sampleFile) {
+	var n counter
+	byID := map[string]*sample{}
+	for _, s := range f.Samples {
+		if byID[s.ID] != nil {
+			t.Errorf("duplicate sample id %s", s.ID)
+		}
+		byID[s.ID] = s
+	}
+	for i, s := range f.Samples {
+		i, s := i, s
+		t.Run(s.ID, func(t *testing.T) {
+			fn := checkers[s.Kind]
+			if fn == nil {
+				n.failed++
+				t.Fatalf("sample %s: no checker for kind %q", s.ID, s.Kind)
+			}
+			c := &checkCtx{t: t, s: s, index: i, used: map[string]bool{}, n: &n}
+			before := n.passed
+			fn(c, s)
+			for _, p := range c.unconsumed() {
+				n.failed++
+				t.Errorf("sample %s (%s): field %s was not checked", s.ID, s.Kind, p)
+			}
+			if n.passed == before {
+				n.failed++
+				t.Errorf("sample %s: checker made no checks", s.ID)
+			}
+		})
+	}
+	for _, b := range behaviours {
+		b := b
+		missing := ""
+		for _, id := range b.needs {
+			if byID[id] == nil {
+				missing = id
+				break
+			}
+		}
+		if missing != "" {
+			t.Logf("behaviour %s: not run, sample %s is not in the file", b.name, missing)
+			continue
+		}
+		t.Run("behaviour/"+b.name, func(t *testing.T) {
+			before := n.passed
+			b.fn(&suiteCtx{t: t, all: f.Samples, byID: byID, n: &n})
+			if n.passed == before {
+				n.failed++
+				t.Errorf("behaviour %s made no checks", b.name)
+			}
+		})
+	}
+	t.Log(fmt.Sprintf("blemesh sample data: %d samples, %d checks passed", len(f.Samples), n.passed))
+}
