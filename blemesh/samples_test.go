@@ -5,7 +5,6 @@ package blemesh_test
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -415,20 +414,6 @@ func (c *checkCtx) expectUint(path string, got uint64) {
 	c.check(got == want, "%s = %#x; want %#x", path, got, want)
 }
 
-// expectInt compares got with the JSON integer at path (consumed).
-func (c *checkCtx) expectInt(path string, got int) {
-	c.t.Helper()
-	want := c.int(path)
-	c.check(got == want, "%s = %d; want %d", path, got, want)
-}
-
-// expectStr compares got with the string at path (consumed).
-func (c *checkCtx) expectStr(path string, got string) {
-	c.t.Helper()
-	want := c.str(path)
-	c.check(got == want, "%s = %q; want %q", path, got, want)
-}
-
 // expectBytes compares two byte strings that both come from the sample or
 // the implementation (for decode-direction checks).
 func (c *checkCtx) expectBytes(what string, got, want []byte) {
@@ -567,5 +552,5 @@ func runSamples(t *testing.T, f *sampleFile) {
 			}
 		})
 	}
-	t.Log(fmt.Sprintf("blemesh sample data: %d samples, %d checks passed", len(f.Samples), n.passed))
+	t.Logf("blemesh sample data: %d samples, %d checks passed", len(f.Samples), n.passed)
 }

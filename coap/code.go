@@ -69,7 +69,7 @@ const (
 	Content  Code = 2<<5 | 5
 	Continue Code = 2<<5 | 31
 
-	BadRequest               Code = 4<<5 | 0
+	BadRequest               Code = 4 << 5
 	Unauthorized             Code = 4<<5 | 1
 	BadOption                Code = 4<<5 | 2
 	Forbidden                Code = 4<<5 | 3
@@ -84,7 +84,7 @@ const (
 	UnprocessableEntity      Code = 4<<5 | 22
 	TooManyRequests          Code = 4<<5 | 29
 
-	InternalServerError  Code = 5<<5 | 0
+	InternalServerError  Code = 5 << 5
 	NotImplemented       Code = 5<<5 | 1
 	BadGateway           Code = 5<<5 | 2
 	ServiceUnavailable   Code = 5<<5 | 3

@@ -130,15 +130,6 @@ func (p *capProxy) pipe(label string, id int, dir string, from, to net.Conn) {
 	}
 }
 
-// kill drops the connection with the given id abruptly (no DISCONNECT).
-func (p *capProxy) kill(id int) {
-	p.mu.Lock()
-	c := p.conns[id]
-	p.mu.Unlock()
-	c[0].Close()
-	c[1].Close()
-}
-
 // count returns how many packets of type typ went in direction dir on
 // connections of the current label.
 func (p *capProxy) count(dir string, typ PacketType) int {
@@ -151,12 +142,6 @@ func (p *capProxy) count(dir string, typ PacketType) int {
 		}
 	}
 	return n
-}
-
-func (p *capProxy) lastConn() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.next - 1
 }
 
 func (p *capProxy) waitCount(dir string, typ PacketType, n int) {

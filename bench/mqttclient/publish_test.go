@@ -102,7 +102,6 @@ type publisher interface {
 
 type edgekitPub struct {
 	c *client.Client
-	p mqtt.Publish
 }
 
 func newEdgekit(b *testing.B, addr string, v mqtt.Version) publisher {

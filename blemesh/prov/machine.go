@@ -158,7 +158,6 @@ type machine struct {
 	random   Value // ours
 	peerConf Value // the peer's Confirmation
 	peerRand Value
-	oobVal   [32]byte
 }
 
 func (m *machine) init(r io.Reader, timeout time.Duration) error {

@@ -143,7 +143,7 @@ func TestRecords(t *testing.T) {
 func TestProvisioningData(t *testing.T) {
 	d := ProvisioningData{NetKey: [16]byte(mustHex("efb2255e6422d330088e09bb015ed707")), KeyIndex: 0x567, IVIndex: 0x01020304, UnicastAddress: 0x0b0c}
 	b, err := d.AppendBinary(nil)
-	if err != nil || bytes.Compare(b, mustHex("efb2255e6422d330088e09bb015ed707056700010203040b0c")) != 0 {
+	if err != nil || !bytes.Equal(b, mustHex("efb2255e6422d330088e09bb015ed707056700010203040b0c")) {
 		t.Fatalf("%x %v", b, err)
 	}
 	var e ProvisioningData

@@ -193,9 +193,8 @@ func TestFakeInboundTopicAlias(t *testing.T) {
 }
 
 type testAuth struct {
-	mu     sync.Mutex
-	steps  []string
-	failOn string
+	mu    sync.Mutex
+	steps []string
 }
 
 func (a *testAuth) Method() string { return "TEST-1" }
