@@ -34,6 +34,15 @@
 // peer keep its session when its address changes (NAT rebinding): see
 // [Config.ConnectionIDLength].
 //
+// A ClientHello from the address of an established session (a peer that
+// rebooted) starts a new handshake beside it (RFC 6347 §4.2.8); the old
+// session ends when the new one is established. Until then the new
+// session gets the address's epoch-0 handshake records, and every other
+// record goes to both sessions: the one without the keys fails to
+// authenticate it and drops it, so a record the client sends right after
+// its handshake, or a ChangeCipherSpec and Finished sent in datagrams of
+// their own, is not lost in the switch-over ([Stats].RehandshakeShared).
+//
 // # Resources
 //
 // Every limit is configurable and enforced (see [Config]): at most

@@ -52,6 +52,11 @@ type Server struct {
 	closeErr  error
 
 	st counters
+
+	// beforeEstablished, if set (by tests), runs in a session's goroutine
+	// between the end of its handshake and its registration as
+	// established; the argument tells a re-handshake from a first one.
+	beforeEstablished atomic.Pointer[func(rehandshake bool)]
 }
 
 // rxItem is a decrypted datagram waiting for ReadBatch.
@@ -72,6 +77,7 @@ type counters struct {
 	rx, tx                                         atomic.Uint64
 	dropPeerQueue, dropNoSession, dropLimit        atomic.Uint64
 	dropOversize, dropWrite                        atomic.Uint64
+	shared                                         atomic.Uint64
 }
 
 // Stats is a snapshot of a Server's counters and gauges.
@@ -84,6 +90,12 @@ type Stats struct {
 	Expired           uint64 // sessions closed by IdleTimeout
 	Replaced          uint64 // sessions replaced by a new handshake from the same peer
 	Evicted           uint64 // unverified handshakes dropped to admit a new ClientHello
+	// RehandshakeShared counts records given to both the established
+	// session of an address and the new handshake pending from the same
+	// address (RFC 6347 §4.2.8): only one of them can authenticate each,
+	// and the other drops it. A copy dropped because a session's queue
+	// was full is counted in DroppedPeerQueue.
+	RehandshakeShared uint64
 
 	RxDatagrams uint64 // decrypted datagrams returned by ReadBatch
 	TxDatagrams uint64 // datagrams encrypted and sent by WriteBatch
@@ -197,18 +209,36 @@ func (s *Server) route(m *uring.Msg) {
 		ss = s.byCID[string(cid)]
 	}
 	if ss == nil {
-		ss = s.byAddr[from]
-		// RFC 6347 §4.2.8: a ClientHello with epoch 0 on an established
-		// association starts a new handshake, but the old association
-		// stays until the new one completes. Epoch-0 records from that
-		// address go to the new session meanwhile.
-		if ss != nil && ss.established && isEpoch0Handshake(b) {
-			ss = s.pending[from]
-			if ss == nil && isClientHello(b) {
+		old, pend := s.byAddr[from], s.pending[from]
+		switch {
+		case pend != nil && (old == nil || isEpoch0Handshake(b)):
+			// RFC 6347 §4.2.8: a ClientHello with epoch 0 on an
+			// established association starts a new handshake, but the
+			// old association stays until the new one completes.
+			// Epoch-0 handshake records from that address go to the
+			// new session meanwhile (and everything, once the old one
+			// is gone).
+			ss = pend
+		case pend != nil:
+			// Any other record (ChangeCipherSpec, Finished, alerts,
+			// application data) may belong to either session: the
+			// client may have finished the new handshake before this
+			// server marked it established, or the old session may
+			// still be in use. Both get it; the one without the keys
+			// drops it after failing to authenticate it (RFC 6347
+			// §4.1.2.7), so nothing is lost in the switch-over.
+			s.st.shared.Add(1)
+			s.push(pend, b, from)
+			ss = old
+		case old != nil && old.established && isEpoch0Handshake(b):
+			if isClientHello(b) {
 				s.mu.RUnlock()
 				s.newSession(from, b, true)
 				return
 			}
+			ss = nil
+		default:
+			ss = old
 		}
 	}
 	if ss == nil {
@@ -593,6 +623,7 @@ func (s *Server) Stats() Stats {
 		Expired:           s.st.expired.Load(),
 		Replaced:          s.st.replaced.Load(),
 		Evicted:           s.st.evicted.Load(),
+		RehandshakeShared: s.st.shared.Load(),
 		RxDatagrams:       s.st.rx.Load(),
 		TxDatagrams:       s.st.tx.Load(),
 		DroppedPeerQueue:  s.st.dropPeerQueue.Load(),

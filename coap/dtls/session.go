@@ -71,6 +71,9 @@ func (ss *session) run(ctx context.Context) {
 		return
 	}
 	ss.cancelHS()
+	if h := s.beforeEstablished.Load(); h != nil {
+		(*h)(ss.pend) // tests widen the window before the server switches sessions
+	}
 	state, ok := conn.ConnectionState()
 	if !ok || !s.established(ss, state) {
 		return

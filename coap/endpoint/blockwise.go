@@ -90,10 +90,9 @@ func (e *Endpoint) reasmAdd(k bodyKey, b coap.Block, payload []byte) (*reasm, co
 	up := s.m[k]
 	if b.Num == 0 {
 		if up == nil {
-			if t.count.Load() >= int64(e.p.MaxReassemblies) {
+			if !reserve(&t.count, 1, int64(e.p.MaxReassemblies)) {
 				return nil, coap.ServiceUnavailable
 			}
-			t.count.Add(1)
 			e.stats.reassemblies.Add(1)
 			up = &reasm{key: k}
 			s.m[k] = up
@@ -108,14 +107,28 @@ func (e *Endpoint) reasmAdd(k bodyKey, b coap.Block, payload []byte) (*reasm, co
 		t.drop(s, up, e)
 		return nil, coap.RequestEntityTooLarge
 	}
-	if t.bytes.Load()+int64(len(payload)) > int64(e.p.MaxReassemblyBytes) {
+	if !reserve(&t.bytes, int64(len(payload)), int64(e.p.MaxReassemblyBytes)) {
 		t.drop(s, up, e)
 		return nil, coap.ServiceUnavailable // all uploads together hold too much
 	}
-	t.bytes.Add(int64(len(payload)))
 	up.body = append(up.body, payload...)
 	up.last = now
 	return up, 0
+}
+
+// reserve adds n to v unless that would take it above limit, atomically:
+// the uploads of all shards share v, so a check followed by an add could
+// let concurrent workers overshoot the limit together.
+func reserve(v *atomic.Int64, n, limit int64) bool {
+	for {
+		old := v.Load()
+		if old+n > limit {
+			return false
+		}
+		if v.CompareAndSwap(old, old+n) {
+			return true
+		}
+	}
 }
 
 // drop forgets up; s is locked.

@@ -162,7 +162,7 @@ func (e *Endpoint) roundTrip1(ctx context.Context, peer netip.AddrPort, m *coap.
 		}
 	}()
 	armResponseTimer := func() Timer {
-		return e.clock.AfterFunc(e.p.ResponseTimeout, func() { ex.fail(ErrTimeout) })
+		return e.afterFunc(e.p.ResponseTimeout, func() { ex.fail(ErrTimeout) })
 	}
 	if m.Type == coap.Confirmable {
 		acked := make(chan struct{})

@@ -20,22 +20,27 @@ const (
 	DefaultMaxLatency = 100 * time.Second
 )
 
+// NoRetransmit as Config.MaxRetransmit disables retransmission: every CON
+// is sent once.
+const NoRetransmit = -1
+
 // Other defaults of [Config].
 const (
-	DefaultQueueLen           = 1024
-	DefaultBatchSize          = 8
-	DefaultMaxMessageSize     = 1280
-	DefaultBlockSize          = 1024
-	DefaultMaxBodySize        = 1 << 20
-	DefaultMaxReassemblies    = 1024
-	DefaultReassemblyTimeout  = 60 * time.Second
-	DefaultMaxDedup           = 1 << 16
-	DefaultMaxObservers       = 1 << 16
-	DefaultObserveConInterval = 24 * time.Hour
-	DefaultObserveConEvery    = 16
-	DefaultMaxBlockCache      = 1024
-	DefaultMaxReassemblyBytes = 16 << 20
-	DefaultMaxBlockCacheBytes = 16 << 20
+	DefaultQueueLen            = 1024
+	DefaultBatchSize           = 8
+	DefaultMaxMessageSize      = 1280
+	DefaultBlockSize           = 1024
+	DefaultMaxBodySize         = 1 << 20
+	DefaultMaxReassemblies     = 1024
+	DefaultReassemblyTimeout   = 60 * time.Second
+	DefaultMaxDedup            = 1 << 16
+	DefaultMaxObservers        = 1 << 16
+	DefaultObserveConInterval  = 24 * time.Hour
+	DefaultObserveConEvery     = 16
+	DefaultMaxBlockCache       = 1024
+	DefaultMaxReassemblyBytes  = 16 << 20
+	DefaultMaxBlockCacheBytes  = 16 << 20
+	DefaultMaxPendingMulticast = 256
 )
 
 // Clock is the time source of an Endpoint: retransmission, deduplication
@@ -66,6 +71,9 @@ type Config struct {
 
 	// ACKTimeout, ACKRandomFactor, MaxRetransmit and NStart are the
 	// transmission parameters of RFC 7252 §4.8 (defaults 2 s, 1.5, 4, 1).
+	// MaxRetransmit 0 means the default 4; a negative value
+	// ([NoRetransmit]) disables retransmission: a CON is sent once and
+	// fails with [ErrTimeout] after its first timeout.
 	// The first retransmission of a CON happens after a random time in
 	// [ACKTimeout, ACKTimeout*ACKRandomFactor], and each next one after
 	// twice the previous wait. NStart bounds the outstanding requests of
@@ -145,9 +153,14 @@ type Config struct {
 
 	// Multicast marks a socket joined to a multicast group: requests it
 	// receives are handled per RFC 7252 §8.2 (no Reset, no error
-	// responses, each response delayed by a random time within Leisure).
-	Multicast bool
-	Leisure   time.Duration
+	// responses, each response delayed by a random time within Leisure,
+	// default 5 s). At most MaxPendingMulticast responses (default 256)
+	// wait at a time, in one queue driven by one timer; a response beyond
+	// it is dropped and counted in Stats.MulticastDropped (the handler
+	// has run).
+	Multicast           bool
+	Leisure             time.Duration
+	MaxPendingMulticast int
 
 	// Rand is the random source for message ids, tokens, Request-Tags and
 	// retransmission jitter; nil means crypto/rand, read once in New.
@@ -176,8 +189,11 @@ func (c Config) withDefaults() (params, error) {
 	if c.ACKRandomFactor < 1 {
 		c.ACKRandomFactor = DefaultACKRandomFactor
 	}
-	if c.MaxRetransmit <= 0 {
+	switch {
+	case c.MaxRetransmit == 0:
 		c.MaxRetransmit = DefaultMaxRetransmit
+	case c.MaxRetransmit < 0:
+		c.MaxRetransmit = 0 // NoRetransmit
 	}
 	if c.MaxRetransmit > 20 {
 		return params{}, errConfig("MaxRetransmit above 20")
@@ -193,6 +209,9 @@ func (c Config) withDefaults() (params, error) {
 	}
 	if c.Leisure <= 0 {
 		c.Leisure = DefaultLeisure
+	}
+	if c.MaxPendingMulticast <= 0 {
+		c.MaxPendingMulticast = DefaultMaxPendingMulticast
 	}
 	if c.QueueLen <= 0 {
 		c.QueueLen = DefaultQueueLen

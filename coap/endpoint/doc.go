@@ -59,4 +59,12 @@
 // acknowledge. [Endpoint.Observe] applies the freshness rule of §3.4,
 // re-registers when Max-Age runs out, and [Observation.Cancel]
 // deregisters.
+//
+// # Multicast (RFC 7252 §8)
+//
+// On a multicast endpoint ([ListenMulticast], Config.Multicast) each
+// response waits a random time within Config.Leisure. The waiting
+// responses are kept in one bounded queue (Config.MaxPendingMulticast,
+// default 256) behind a single Clock timer; beyond the bound a response is
+// dropped and counted in Stats.MulticastDropped.
 package endpoint

@@ -66,6 +66,8 @@ type Endpoint struct {
 	housekeep Timer
 	sepTimer  Timer
 	hkMu      sync.Mutex
+	cbs       callbackGate // Clock callbacks running; Close waits for them
+	leisure   leisureQueue // delayed multicast responses
 
 	workerMu   sync.Mutex
 	allWorkers []*worker // every worker, for the separate-response watchdog
@@ -161,7 +163,7 @@ func New(conn uring.BatchConn, cfg Config) (*Endpoint, error) {
 	e.scheduleHousekeeping()
 	if p.Handler != nil && p.SeparateAfter > 0 {
 		e.hkMu.Lock()
-		e.sepTimer = e.clock.AfterFunc(p.SeparateAfter/2, e.separateWatchdog)
+		e.sepTimer = e.afterFunc(p.SeparateAfter/2, e.separateWatchdog)
 		e.hkMu.Unlock()
 	}
 	return e, nil
@@ -171,7 +173,11 @@ func New(conn uring.BatchConn, cfg Config) (*Endpoint, error) {
 func (e *Endpoint) LocalAddr() net.Addr { return e.conn.LocalAddr() }
 
 // Close stops the endpoint: it closes the socket, fails outstanding
-// requests with [ErrClosed], and waits for its goroutines.
+// requests with [ErrClosed], and waits for its goroutines and for the
+// Clock callbacks already running (retransmissions, housekeeping, delayed
+// multicast responses); callbacks due later do nothing. No endpoint code
+// runs after Close returns, except in calls the application is still
+// making. Close must not be called from a Handler.
 func (e *Endpoint) Close() error {
 	e.closeMu.Do(func() {
 		e.closed.Store(true)
@@ -183,13 +189,74 @@ func (e *Endpoint) Close() error {
 		if e.sepTimer != nil {
 			e.sepTimer.Stop()
 		}
+		e.leisure.stop()
 		e.hkMu.Unlock()
 		e.wg.Wait()
+		// Clock callbacks already running (housekeeping, retransmissions,
+		// the watchdog, multicast responses) finish; later ones do nothing.
+		e.cbs.close()
 		e.failAll(ErrClosed)
 		e.dedup.releaseAll()
 		e.blocks.releaseAll()
+		e.leisure.releaseAll(e)
 	})
 	return e.closeErr
+}
+
+// afterFunc is Clock.AfterFunc for the endpoint's own callbacks: f runs
+// only while the endpoint is open, and Close waits for a call in progress,
+// so that no endpoint code runs after Close has returned.
+func (e *Endpoint) afterFunc(d time.Duration, f func()) Timer {
+	return e.clock.AfterFunc(d, func() {
+		if !e.cbs.enter() {
+			return
+		}
+		defer e.cbs.exit()
+		f()
+	})
+}
+
+// callbackGate counts the Clock callbacks in progress; close refuses new
+// ones and waits for those in progress. (A WaitGroup would not do: its Add
+// must not race with Wait.)
+type callbackGate struct {
+	mu      sync.Mutex
+	running int
+	closed  bool
+	idle    chan struct{} // closed when running drops to 0 after close
+}
+
+func (g *callbackGate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.running++
+	return true
+}
+
+func (g *callbackGate) exit() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	if g.running == 0 && g.idle != nil {
+		close(g.idle)
+		g.idle = nil
+	}
+}
+
+func (g *callbackGate) close() {
+	g.mu.Lock()
+	g.closed = true
+	if g.running == 0 {
+		g.mu.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	g.idle = idle
+	g.mu.Unlock()
+	<-idle
 }
 
 // now returns the time since the endpoint started, on its clock.
@@ -325,7 +392,7 @@ func (e *Endpoint) scheduleHousekeeping() {
 	if every < 10*time.Millisecond {
 		every = 10 * time.Millisecond
 	}
-	e.housekeep = e.clock.AfterFunc(every, func() {
+	e.housekeep = e.afterFunc(every, func() {
 		now := e.now()
 		e.reasm.expire(now, e.p.ReassemblyTimeout, e)
 		e.blocks.expire(now)

@@ -136,7 +136,7 @@ func (e *Endpoint) startCONFrom(peer netip.AddrPort, mid coap.MessageID, wire []
 	s.m[tx.key] = tx
 	s.mu.Unlock()
 	tx.mu.Lock()
-	tx.timer = e.clock.AfterFunc(tx.wait, tx.fire)
+	tx.timer = e.afterFunc(tx.wait, tx.fire)
 	tx.mu.Unlock()
 	_ = e.send(peer, wire)
 	return tx
@@ -157,7 +157,7 @@ func (tx *conTx) fire() {
 	}
 	tx.tries++
 	tx.wait *= 2
-	tx.timer = e.clock.AfterFunc(tx.wait, tx.fire)
+	tx.timer = e.afterFunc(tx.wait, tx.fire)
 	tx.mu.Unlock()
 	e.stats.retransmissions.Add(1)
 	_ = e.send(tx.key.peer, tx.wire)

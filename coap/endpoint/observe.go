@@ -500,7 +500,7 @@ func (o *Observation) register() {
 		if !o.got && !o.ended {
 			// Nothing acknowledges a NON: give up on the registration
 			// after the response timeout.
-			e.clock.AfterFunc(e.p.ResponseTimeout, func() {
+			e.afterFunc(e.p.ResponseTimeout, func() {
 				o.mu.Lock()
 				got := o.got
 				o.mu.Unlock()
@@ -554,7 +554,7 @@ func (o *Observation) notify(m *coap.Message, peer netip.AddrPort) {
 			o.rereg.Stop()
 		}
 		d := time.Duration(m.MaxAgeSeconds())*time.Second + ReregisterMargin
-		o.rereg = e.clock.AfterFunc(d, o.reregister)
+		o.rereg = e.afterFunc(d, o.reregister)
 	}
 	o.mu.Unlock()
 	c := m.Clone()

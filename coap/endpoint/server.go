@@ -2,7 +2,6 @@ package endpoint
 
 import (
 	"net/netip"
-	"time"
 
 	"github.com/edgekit/edgekit/coap"
 )
@@ -340,18 +339,6 @@ func (w *worker) respond(peer netip.AddrPort) {
 			e.dedup.store(e.pool, dedupKey{peer, req.MessageID}, out)
 		}
 	}
-}
-
-// sendLater sends a copy of b after a random time within the leisure
-// (RFC 7252 §8.2).
-func (e *Endpoint) sendLater(peer netip.AddrPort, b []byte) {
-	buf := append([]byte(nil), b...)
-	d := time.Duration(e.randFloat() * float64(e.p.Leisure))
-	e.clock.AfterFunc(d, func() {
-		if !e.closed.Load() {
-			_ = e.send(peer, buf)
-		}
-	})
 }
 
 // coapSZX returns the SZX of a power-of-two block size.

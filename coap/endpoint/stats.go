@@ -18,13 +18,18 @@ type Stats struct {
 	Notifications   uint64 // notifications sent
 	Reassemblies    int64  // Block1 uploads in progress
 	HandlerPanics   uint64
+	// MulticastPending is the number of multicast responses waiting for
+	// their leisure delay; MulticastDropped counts those not sent because
+	// Config.MaxPendingMulticast were already waiting.
+	MulticastPending int64
+	MulticastDropped uint64
 }
 
 type counters struct {
 	received, sent, dropped, readErrors, writeErrors, formatErrors atomic.Uint64
 	duplicates, requests, retransmissions, timeouts, notifications atomic.Uint64
-	handlerPanics                                                  atomic.Uint64
-	observers, reassemblies                                        atomic.Int64
+	handlerPanics, multicastDropped                                atomic.Uint64
+	observers, reassemblies, multicastPending                      atomic.Int64
 }
 
 // Stats returns a snapshot of the endpoint's counters.
@@ -37,6 +42,8 @@ func (e *Endpoint) Stats() Stats {
 		Requests: c.requests.Load(), Retransmissions: c.retransmissions.Load(),
 		Timeouts: c.timeouts.Load(), Observers: c.observers.Load(),
 		Notifications: c.notifications.Load(), Reassemblies: c.reassemblies.Load(),
-		HandlerPanics: c.handlerPanics.Load(),
+		HandlerPanics:    c.handlerPanics.Load(),
+		MulticastPending: c.multicastPending.Load(),
+		MulticastDropped: c.multicastDropped.Load(),
 	}
 }

@@ -74,7 +74,7 @@ func (e *Endpoint) separateWatchdog() {
 	e.workerMu.Unlock()
 	e.hkMu.Lock()
 	if !e.closed.Load() {
-		e.sepTimer = e.clock.AfterFunc(e.p.SeparateAfter/2, e.separateWatchdog)
+		e.sepTimer = e.afterFunc(e.p.SeparateAfter/2, e.separateWatchdog)
 	}
 	e.hkMu.Unlock()
 }
