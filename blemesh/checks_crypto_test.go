@@ -37,12 +37,8 @@ func init() {
 			}
 			c.expectBytes("P for the credentials", p, want)
 		}
-		if c.has("inputs.friendship") && !c.has("inputs.friendship.lpn_address") {
-			c.consume("inputs.friendship")
-		}
-		if c.has("inputs.friendship.lpn_address") {
-			fp := crypto.FriendshipP(uint16(c.uint("inputs.friendship.lpn_address")), uint16(c.uint("inputs.friendship.friend_address")),
-				uint16(c.uint("inputs.friendship.lpn_counter")), uint16(c.uint("inputs.friendship.friend_counter")))
+		if f, ok := friendshipInputs(c); ok {
+			fp := crypto.FriendshipP(f.LPNAddress, f.FriendAddress, f.LPNCounter, f.FriendCounter)
 			c.expectBytes("P from friendship fields", fp[:], p)
 		}
 		nid, ek, pk := crypto.K2(n, p)

@@ -19,20 +19,13 @@ func idx(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" 
 func meshKeys(c *checkCtx) network.Keys {
 	c.t.Helper()
 	nk := c.key16("inputs.net_key")
-	var f network.Friendship
-	hasF := c.has("inputs.friendship.lpn_address")
-	if !hasF && c.has("inputs.friendship") {
-		c.consume("inputs.friendship") // empty object on non-friendship samples
+	f, hasF := friendshipInputs(c)
+	cred := c.str("inputs.credentials")
+	if hasF && cred != "friendship" {
+		// The fields would not enter any computation: they cannot be checked.
+		c.fatalf("inputs.friendship is not empty but credentials are %q", cred)
 	}
-	if hasF {
-		f = network.Friendship{
-			LPNAddress:    uint16(c.uint("inputs.friendship.lpn_address")),
-			FriendAddress: uint16(c.uint("inputs.friendship.friend_address")),
-			LPNCounter:    uint16(c.uint("inputs.friendship.lpn_counter")),
-			FriendCounter: uint16(c.uint("inputs.friendship.friend_counter")),
-		}
-	}
-	switch cred := c.str("inputs.credentials"); cred {
+	switch cred {
 	case "flooding":
 		return network.FloodingKeys(nk)
 	case "directed":
@@ -151,7 +144,12 @@ func checkNetworkIntermediates(c *checkCtx, e string, h *network.Header, pdu []b
 	for j := range pecb {
 		pecb[j] = pdu[1+j] ^ clear[j]
 	}
-	if want, _ := lookup(c.root(), e+".pecb"); len(want.(string)) == 32 {
+	want, ok := lookup(c.root(), e+".pecb")
+	ws, isStr := want.(string)
+	if !ok || !isStr {
+		c.fatalf("%s.pecb is missing or not a hex string (%T)", e, want)
+	}
+	if len(ws) == 32 {
 		// A full 16-octet PECB: recompute it from the privacy plaintext.
 		pc := crypto.NewCipher(c.key16("expected.privacy_key"))
 		var full [16]byte
@@ -603,4 +601,49 @@ func ackPDU(a *transport.SegmentAck) []byte {
 	lp := transport.LowerPDU{CTL: true, Opcode: transport.OpSegmentAck, Payload: params}
 	b, _ := lp.AppendBinary(nil)
 	return b
+}
+
+// friendshipFields are the fields of inputs.friendship (SCHEMA.md, k2).
+var friendshipFields = map[string]bool{"lpn_address": true, "friend_address": true, "lpn_counter": true, "friend_counter": true}
+
+// friendshipInputs reads inputs.friendship. An absent or empty object gives
+// ok = false; otherwise all four fields must be there, and any other field
+// fails the sample.
+func friendshipInputs(c *checkCtx) (f network.Friendship, ok bool) {
+	c.t.Helper()
+	v, present := lookup(c.root(), "inputs.friendship")
+	if !present {
+		return f, false
+	}
+	m, isObj := v.(map[string]any)
+	if !isObj {
+		c.fatalf("inputs.friendship is a %T, not an object", v)
+	}
+	if len(m) == 0 {
+		c.consume("inputs.friendship")
+		return f, false
+	}
+	for _, k := range c.keys("inputs.friendship") {
+		if !friendshipFields[k] {
+			c.errorf("inputs.friendship.%s: unknown friendship field (want lpn_address, friend_address, lpn_counter, friend_counter)", k)
+			c.consume("inputs.friendship." + k)
+		}
+	}
+	f = network.Friendship{
+		LPNAddress:    uint16(c.uint16("inputs.friendship.lpn_address")),
+		FriendAddress: uint16(c.uint16("inputs.friendship.friend_address")),
+		LPNCounter:    uint16(c.uint16("inputs.friendship.lpn_counter")),
+		FriendCounter: uint16(c.uint16("inputs.friendship.friend_counter")),
+	}
+	return f, true
+}
+
+// uint16 reads a 4-hex-digit field (address, counter), consumed.
+func (c *checkCtx) uint16(path string) uint16 {
+	c.t.Helper()
+	v := c.uint(path)
+	if v > 0xffff {
+		c.fatalf("%s = %#x does not fit 16 bits", path, v)
+	}
+	return uint16(v)
 }

@@ -68,6 +68,9 @@ func init() {
 		}
 		if c.has("inputs.uri_data") {
 			data := c.hex("inputs.uri_data")
+			if len(data) == 0 {
+				c.fatalf("inputs.uri_data is empty (it starts with the URI scheme code)")
+			}
 			if c.has("inputs.uri") {
 				uri := c.str("inputs.uri")
 				scheme, ok := uriSchemes[data[0]]
@@ -258,14 +261,12 @@ func jsonNum(v any) (uint64, bool) {
 	return 0, false
 }
 
-// firstKey returns the first of the candidate keys present at path.
-func (c *checkCtx) firstKey(path string, cands ...string) (string, bool) {
-	for _, k := range cands {
-		if c.has(path + "." + k) {
-			return path + "." + k, true
-		}
-	}
-	return "", false
+// proseKeys are the keys whose string values are descriptions for the
+// reader (model names, location descriptions); they carry no value the
+// wire could confirm. Only these exact keys are accepted unchecked.
+var proseKeys = map[string]bool{
+	"name": true, "model_name": true, "description": true, "comment": true, "note": true, "notes": true,
+	"loc_description": true, "location_description": true, "meaning": true,
 }
 
 func (c *checkCtx) expectNumAt(path string, got uint64) {
@@ -274,48 +275,142 @@ func (c *checkCtx) expectNumAt(path string, got uint64) {
 	c.check(ok && v == got, "%s = %v; decoded %#x", path, v, got)
 }
 
-// expectModelAt checks a model identifier written as a number, or as an
-// object with the identifier (and company) fields plus prose.
+// objectKeys returns the keys of the object at path, or fails the sample
+// when the value there is not an object.
+func (c *checkCtx) objectKeys(path string) []string {
+	c.t.Helper()
+	v, ok := lookup(c.root(), path)
+	if !ok {
+		c.fatalf("missing field %s", path)
+	}
+	if _, isObj := v.(map[string]any); !isObj {
+		c.fatalf("%s is a %T, not an object", path, v)
+	}
+	return c.keys(path)
+}
+
+// consumeProseKey consumes path.k when k is a prose key holding a string,
+// and reports whether it did.
+func (c *checkCtx) consumeProseKey(path, k string) bool {
+	if !proseKeys[k] {
+		return false
+	}
+	v, _ := lookup(c.root(), path+"."+k)
+	if _, isStr := v.(string); !isStr {
+		return false
+	}
+	c.consume(path + "." + k)
+	return true
+}
+
+// expectModelAt checks a model identifier written as a number (vendor:
+// company << 16 | model), or as an object with the identifier (and company)
+// fields plus prose. Any other field fails.
 func (c *checkCtx) expectModelAt(q string, id, company uint64, vendor bool) {
 	c.t.Helper()
 	v, _ := lookup(c.root(), q)
 	if _, isObj := v.(map[string]any); !isObj {
 		if vendor {
-			// "CCCCMMMM" (company then model) as one number.
 			c.expectNumAt(q, company<<16|id)
 		} else {
 			c.expectNumAt(q, id)
 		}
 		return
 	}
-	if kk, ok := c.firstKey(q, "model_id", "id", "model", "sig_model_id", "vendor_model_id"); ok {
-		c.expectNumAt(kk, id)
-	} else {
-		c.errorf("%s: no model identifier field", q)
-	}
-	if vendor {
-		if kk, ok := c.firstKey(q, "company_id", "cid", "company"); ok {
-			c.expectNumAt(kk, company)
-		} else {
-			c.errorf("%s: no company identifier field", q)
+	sawID, sawCompany, idHasCompany := false, false, false
+	for _, k := range c.objectKeys(q) {
+		p := q + "." + k
+		switch k {
+		case "model_id", "id", "model", "sig_model_id", "vendor_model_id", "model_identifier":
+			sawID = true
+			if vendor {
+				// Either the 16-bit model id or company << 16 | model.
+				n, ok := jsonNum(c.value(p))
+				idHasCompany = ok && n == company<<16|id && n > 0xffff
+				c.check(ok && (n == id || n == company<<16|id), "%s = %v; decoded model %#x of company %#x", p, n, id, company)
+			} else {
+				c.expectNumAt(p, id)
+			}
+		case "company_id", "cid", "company", "company_identifier":
+			sawCompany = true
+			if !vendor {
+				c.errorf("%s: company identifier on a SIG model", p)
+				c.consume(p)
+				continue
+			}
+			c.expectNumAt(p, company)
+		default:
+			if !c.consumeProseKey(q, k) {
+				c.errorf("%s: unknown model field", p)
+				c.consume(p)
+			}
 		}
 	}
-	c.consumeProse(q)
+	c.check(sawID, "%s: no model identifier field", q)
+	if vendor && !sawCompany {
+		c.check(idHasCompany, "%s: no company identifier field", q)
+	}
 }
 
-// consumeProse marks the string fields under path whose key says they are
-// descriptions (name, description, meaning, comment) as consumed.
-func (c *checkCtx) consumeProse(path string) {
-	v, _ := lookup(c.root(), path)
-	m, ok := v.(map[string]any)
-	if !ok {
-		return
+var featureBits = map[string]uint16{"relay": access.FeatureRelay, "proxy": access.FeatureProxy, "friend": access.FeatureFriend, "low_power": access.FeatureLowPower}
+
+func normFeature(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.ReplaceAll(s, " ", "_")
+	s = strings.ReplaceAll(s, "-", "_")
+	switch s {
+	case "lpn", "low_power_node", "lowpower":
+		s = "low_power"
 	}
-	for k, x := range m {
-		lk := strings.ToLower(k)
-		if _, isStr := x.(string); isStr && (strings.Contains(lk, "name") || strings.Contains(lk, "description") || strings.Contains(lk, "meaning") || strings.Contains(lk, "comment")) {
-			c.consume(path + "." + k)
+	return s
+}
+
+// checkFeaturesDecoded checks expected.features_decoded: a list or string
+// of the feature names that are on, or an object name -> supported.
+func checkFeaturesDecoded(c *checkCtx, features uint16) {
+	c.t.Helper()
+	const p = "expected.features_decoded"
+	on := func(k string) bool { return features&featureBits[k] != 0 }
+	listed := func(names []string, what any) {
+		set := map[string]bool{}
+		for _, w := range names {
+			k := normFeature(w)
+			if _, known := featureBits[k]; !known {
+				c.errorf("%s: unknown feature %q", p, w)
+				continue
+			}
+			set[k] = true
 		}
+		for k := range featureBits {
+			c.check(set[k] == on(k), "%s %v: %s = %v", p, what, k, on(k))
+		}
+	}
+	switch v := c.value(p).(type) {
+	case []any:
+		var names []string
+		for i, e := range v {
+			str, ok := e.(string)
+			if !ok {
+				c.errorf("%s[%d] is a %T, not a feature name", p, i, e)
+				continue
+			}
+			names = append(names, str)
+		}
+		listed(names, v)
+	case string:
+		listed(strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '+' || r == '|' || r == '/' }), v)
+	case map[string]any:
+		for k, e := range v {
+			nk := normFeature(k)
+			if _, known := featureBits[nk]; !known {
+				c.errorf("%s.%s: unknown feature", p, k)
+				continue
+			}
+			b, ok := jsonNum(e)
+			c.check(ok && b <= 1 && (b != 0) == on(nk), "%s.%s = %v; decoded %v", p, k, e, on(nk))
+		}
+	default:
+		c.errorf("%s has type %T", p, v)
 	}
 }
 
@@ -332,95 +427,74 @@ func checkComposition(c *checkCtx, s *sample) {
 	c.expectNumAt("expected.vid", uint64(cp.VID))
 	c.expectNumAt("expected.crpl", uint64(cp.CRPL))
 	c.expectNumAt("expected.features", uint64(cp.Features))
-	if c.has("expected.features_decoded") {
-		names := map[string]bool{
-			"relay": cp.Features&access.FeatureRelay != 0, "proxy": cp.Features&access.FeatureProxy != 0,
-			"friend": cp.Features&access.FeatureFriend != 0, "low_power": cp.Features&access.FeatureLowPower != 0,
-		}
-		norm := func(s string) string {
-			s = strings.ToLower(strings.TrimSpace(s))
-			s = strings.ReplaceAll(s, " ", "_")
-			s = strings.ReplaceAll(s, "-", "_")
-			if s == "lpn" || s == "low_power_node" || s == "lowpower" {
-				s = "low_power"
-			}
-			return s
-		}
-		switch v := c.value("expected.features_decoded").(type) {
-		case []any:
-			set := map[string]bool{}
-			for _, e := range v {
-				str, _ := e.(string)
-				set[norm(str)] = true
-			}
-			for k, on := range names {
-				c.check(set[k] == on, "features_decoded %v: %s = %v", v, k, on)
-			}
-		case map[string]any:
-			for k, e := range v {
-				on, known := names[norm(k)]
-				b, _ := jsonNum(e)
-				c.check(known && (b != 0) == on, "features_decoded.%s = %v; decoded %v", k, e, on)
-			}
-		case string:
-			set := map[string]bool{}
-			for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '+' || r == '|' || r == '/' }) {
-				set[norm(w)] = true
-			}
-			for k, on := range names {
-				c.check(set[k] == on, "features_decoded %q: %s = %v", v, k, on)
-			}
-		default:
-			c.errorf("features_decoded has type %T", v)
-		}
+	checkFeaturesDecoded(c, cp.Features)
+	if v, _ := lookup(c.root(), "expected.elements"); v == nil {
+		c.fatalf("missing field expected.elements")
+	} else if _, isArr := v.([]any); !isArr {
+		c.fatalf("expected.elements is a %T, not an array", v)
+	}
+	nWant := c.length("expected.elements")
+	if nWant == 0 {
+		c.consume("expected.elements")
 	}
 	it := cp.Iter()
 	var e access.Element
 	i := 0
 	for ; it.Next(&e); i++ {
 		p := idx("expected.elements", i)
-		if !c.has(p) {
+		if i >= nWant {
 			c.errorf("element %d decoded but not expected", i)
 			continue
 		}
-		if k, ok := c.firstKey(p, "loc", "location"); ok {
-			c.expectNumAt(k, uint64(e.Loc))
-		}
-		if k, ok := c.firstKey(p, "num_s", "nums", "num_sig_models"); ok {
-			c.expectNumAt(k, uint64(e.NumS))
-		}
-		if k, ok := c.firstKey(p, "num_v", "numv", "num_vendor_models"); ok {
-			c.expectNumAt(k, uint64(e.NumV))
-		}
-		if k, ok := c.firstKey(p, "sig_models", "sig_model_ids", "models"); ok {
-			n := c.length(k)
-			c.check(n == int(e.NumS), "%s has %d models; decoded %d", k, n, e.NumS)
-			for j := 0; j < n && j < int(e.NumS); j++ {
-				c.expectModelAt(idx(k, j), uint64(e.SIGModel(j)), 0, false)
-			}
-			if n == 0 {
-				c.consume(k)
-			}
-		}
-		if k, ok := c.firstKey(p, "vendor_models", "vendor_model_ids"); ok {
-			n := c.length(k)
-			c.check(n == int(e.NumV), "%s has %d models; decoded %d", k, n, e.NumV)
-			for j := 0; j < n && j < int(e.NumV); j++ {
-				vm := e.VendorModel(j)
-				c.expectModelAt(idx(k, j), uint64(vm.ID), uint64(vm.CompanyID), true)
-			}
-			if n == 0 {
-				c.consume(k)
+		for _, k := range c.objectKeys(p) {
+			q := p + "." + k
+			switch k {
+			case "loc", "location":
+				c.expectNumAt(q, uint64(e.Loc))
+			case "num_s", "nums", "num_sig_models":
+				c.expectNumAt(q, uint64(e.NumS))
+			case "num_v", "numv", "num_vendor_models":
+				c.expectNumAt(q, uint64(e.NumV))
+			case "sig_models", "sig_model_ids", "models":
+				checkModelList(c, q, int(e.NumS), func(j int) (uint64, uint64) { return uint64(e.SIGModel(j)), 0 }, false)
+			case "vendor_models", "vendor_model_ids":
+				checkModelList(c, q, int(e.NumV), func(j int) (uint64, uint64) {
+					vm := e.VendorModel(j)
+					return uint64(vm.ID), uint64(vm.CompanyID)
+				}, true)
+			default:
+				if !c.consumeProseKey(p, k) {
+					c.errorf("%s: unknown element field", q)
+					c.consume(q)
+				}
 			}
 		}
 	}
 	if it.Err() != nil {
 		c.errorf("elements: %v", it.Err())
 	}
-	// Prose that names things (model names, location descriptions) cannot be
-	// checked against the wire; everything else must have been consumed.
-	for j := 0; j < c.length("expected.elements"); j++ {
-		c.consumeProse(idx("expected.elements", j))
+	c.check(nWant == i, "%d elements expected; decoded %d", nWant, i)
+}
+
+func checkModelList(c *checkCtx, q string, want int, model func(j int) (id, company uint64), vendor bool) {
+	c.t.Helper()
+	v, _ := lookup(c.root(), q)
+	if _, isArr := v.([]any); !isArr {
+		c.errorf("%s is a %T, not an array", q, v)
+		c.consume(q)
+		return
 	}
-	c.check(c.length("expected.elements") == i, "%d elements expected; decoded %d", c.length("expected.elements"), i)
+	n := c.length(q)
+	c.check(n == want, "%s has %d models; decoded %d", q, n, want)
+	for j := 0; j < n; j++ {
+		if j >= want {
+			c.consume(idx(q, j))
+			continue
+		}
+		id, company := model(j)
+		c.expectModelAt(idx(q, j), id, company, vendor)
+	}
+	if n == 0 {
+		c.consume(q)
+	}
 }

@@ -201,8 +201,7 @@ func checkPBADV(c *checkCtx, s *sample) {
 	nPDUs := c.length("expected.generic_provisioning_pdus")
 	frame := func(i int) string { return fmt.Sprintf("expected.generic_provisioning_pdus[%d]", i) }
 	wireOf := func(i int) []byte {
-		v, _ := lookup(c.root(), frame(i))
-		str, _ := v.(string)
+		str := c.peekStr(frame(i))
 		b, err := hexDecode(str)
 		if err != nil {
 			c.fatalf("%s: %v", frame(i), err)
@@ -279,8 +278,7 @@ func checkPBADV(c *checkCtx, s *sample) {
 	}
 	ackWire := prov.AppendAck(nil, linkID, txn)
 	if c.has("expected.transaction_ack") {
-		v, _ := lookup(c.root(), "expected.transaction_ack")
-		str, _ := v.(string)
+		str := c.peekStr("expected.transaction_ack")
 		if b, err := hexDecode(str); err == nil {
 			ackWire = b
 		}
@@ -397,8 +395,7 @@ func checkProxyPDUSAR(c *checkCtx, s *sample) {
 	values := make([][]byte, n)
 	for i := 0; i < n; i++ {
 		path := fmt.Sprintf("expected.att_values[%d]", i)
-		v, _ := lookup(c.root(), path)
-		str, _ := v.(string)
+		str := c.peekStr(path)
 		values[i], err = hexDecode(str)
 		if err != nil {
 			c.fatalf("%s: %v", path, err)
@@ -469,8 +466,7 @@ func checkProvisioningServiceData(c *checkCtx, s *sample) {
 		if err != nil {
 			c.fatalf("AppendBinary: %v", err)
 		}
-		v, _ := lookup(c.root(), form.path)
-		str, _ := v.(string)
+		str := c.peekStr(form.path)
 		wire, err := hexDecode(str)
 		if err != nil {
 			c.fatalf("%s: %v", form.path, err)
@@ -521,8 +517,7 @@ func checkProxyServiceData(c *checkCtx, s *sample) {
 	if err != nil {
 		c.fatalf("AppendBinary: %v", err)
 	}
-	v, _ := lookup(c.root(), "expected.adv_data")
-	str, _ := v.(string)
+	str := c.peekStr("expected.adv_data")
 	wire, err := hexDecode(str)
 	if err != nil {
 		c.fatalf("adv_data: %v", err)

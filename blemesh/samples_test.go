@@ -5,6 +5,7 @@ package blemesh_test
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,13 +40,27 @@ type sample struct {
 	Expected     map[string]any `json:"expected"`
 	Intermediate map[string]any `json:"intermediate"`
 	Superseded   bool           `json:"superseded"`
+	CrossChecked any            `json:"cross_checked_with"`
 
 	orderKey string // key of this sample's object in keyOrder
+	loadErr  string // why this sample could not be read (it then fails)
 }
+
+// sampleKeys are the top-level keys of a sample the schema allows; fileKeys
+// those of the file. Anything else fails: a key the runner does not know
+// could change the meaning of the sample.
+var (
+	sampleKeys = map[string]bool{"id": true, "kind": true, "spec": true, "mesh_version": true, "title": true, "notes": true,
+		"inputs": true, "expected": true, "intermediate": true, "superseded": true, "cross_checked_with": true}
+	fileKeys = map[string]bool{"schema": true, "generated_by": true, "note": true, "notes": true,
+		"source": true, "conventions": true, "spec_typos": true, "samples": true}
+)
 
 type sampleFile struct {
 	Schema  string    `json:"schema"`
 	Samples []*sample `json:"samples"`
+
+	loadErrs []string // file-level problems (unknown keys); reported by runSamples
 }
 
 // keyOrder records, for every JSON object of the file, its keys in file
@@ -458,20 +473,80 @@ func loadSamples(t *testing.T, p string) *sampleFile {
 	if err != nil {
 		t.Fatalf("sample data: %v", err)
 	}
-	var f sampleFile
-	if err := json.Unmarshal(b, &f); err != nil {
+	f, err := parseSampleFile(b, p)
+	if err != nil {
 		t.Fatalf("sample data %s: %v", p, err)
 	}
-	if err := recordKeyOrder(b, p); err != nil {
-		t.Fatalf("sample data %s: %v", p, err)
+	return f
+}
+
+// parseSampleFile reads a sample file. Problems that concern one sample
+// (unknown or mistyped keys) are recorded on that sample, file-level ones
+// in loadErrs, so that the runner fails them and still runs the rest.
+func parseSampleFile(b []byte, p string) (*sampleFile, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, err
+	}
+	f := &sampleFile{}
+	var tkeys []string
+	for k := range top {
+		tkeys = append(tkeys, k)
+	}
+	sort.Strings(tkeys)
+	for _, k := range tkeys {
+		if !fileKeys[k] {
+			f.loadErrs = append(f.loadErrs, "unknown top-level key "+strconv.Quote(k))
+		}
+	}
+	if err := json.Unmarshal(top["schema"], &f.Schema); err != nil {
+		return nil, errors.New("schema: " + err.Error())
 	}
 	if !strings.HasPrefix(f.Schema, "edgekit-blemesh-sample-data/") {
-		t.Fatalf("sample data %s: schema %q", p, f.Schema)
+		return nil, errors.New("schema " + strconv.Quote(f.Schema))
 	}
-	for i, s := range f.Samples {
-		s.orderKey = p + ".samples[" + strconv.Itoa(i) + "]"
+	var raws []map[string]json.RawMessage
+	if err := json.Unmarshal(top["samples"], &raws); err != nil {
+		return nil, errors.New("samples: " + err.Error())
 	}
-	return &f
+	if err := recordKeyOrder(b, p); err != nil {
+		return nil, err
+	}
+	for i, raw := range raws {
+		s := &sample{orderKey: p + ".samples[" + strconv.Itoa(i) + "]"}
+		var ks []string
+		for k := range raw {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		var problems []string
+		for _, k := range ks {
+			if !sampleKeys[k] {
+				problems = append(problems, "unknown sample key "+strconv.Quote(k))
+			}
+		}
+		one, _ := json.Marshal(raw)
+		if err := json.Unmarshal(one, s); err != nil {
+			problems = append(problems, "cannot read the sample: "+err.Error())
+			// Keep id and kind if they can be read, for the report.
+			var idk struct{ ID, Kind any }
+			_ = json.Unmarshal(one, &idk)
+			s.ID, _ = idk.ID.(string)
+			s.Kind, _ = idk.Kind.(string)
+		}
+		if s.ID == "" {
+			s.ID = "samples[" + strconv.Itoa(i) + "]"
+			problems = append(problems, "no id")
+		}
+		for _, req := range []string{"kind", "inputs", "expected"} {
+			if _, ok := raw[req]; !ok {
+				problems = append(problems, "no "+req)
+			}
+		}
+		s.loadErr = strings.Join(problems, "; ")
+		f.Samples = append(f.Samples, s)
+	}
+	return f, nil
 }
 
 // TestSpecSampleData runs every sample through the checker of its kind,
@@ -495,16 +570,34 @@ func TestCrossCheckSampleData(t *testing.T) {
 			f.Samples = append(f.Samples, s)
 		}
 	}
-	runSamples(t, f)
+	res := runSamples(t, f)
+	// Every behaviour of SCHEMA.md must run in CI: the specification file
+	// lacks some of the samples they need, this merged set has them all.
+	for _, b := range res.skipped {
+		t.Errorf("behaviour %s did not run on the cross-check data", b)
+	}
 }
 
 func runSampleFile(t *testing.T, path string) { runSamples(t, loadSamples(t, path)) }
 
-func runSamples(t *testing.T, f *sampleFile) {
+// runResult is what runSamples did.
+type runResult struct {
+	passed, failed int
+	skipped        []string // behaviours not run for lack of samples
+	ran            []string // behaviours run
+}
+
+func runSamples(t *testing.T, f *sampleFile) runResult {
 	var n counter
+	var res runResult
+	for _, e := range f.loadErrs {
+		n.failed++
+		t.Errorf("sample file: %s", e)
+	}
 	byID := map[string]*sample{}
 	for _, s := range f.Samples {
 		if byID[s.ID] != nil {
+			n.failed++
 			t.Errorf("duplicate sample id %s", s.ID)
 		}
 		byID[s.ID] = s
@@ -512,6 +605,10 @@ func runSamples(t *testing.T, f *sampleFile) {
 	for i, s := range f.Samples {
 		i, s := i, s
 		t.Run(s.ID, func(t *testing.T) {
+			if s.loadErr != "" {
+				n.failed++
+				t.Fatalf("sample %s: %s", s.ID, s.loadErr)
+			}
 			fn := checkers[s.Kind]
 			if fn == nil {
 				n.failed++
@@ -519,7 +616,9 @@ func runSamples(t *testing.T, f *sampleFile) {
 			}
 			c := &checkCtx{t: t, s: s, index: i, used: map[string]bool{}, n: &n}
 			before := n.passed
-			fn(c, s)
+			if !runGuarded(t, &n, "sample "+s.ID, func() { fn(c, s) }) {
+				return
+			}
 			for _, p := range c.unconsumed() {
 				n.failed++
 				t.Errorf("sample %s (%s): field %s was not checked", s.ID, s.Kind, p)
@@ -540,17 +639,54 @@ func runSamples(t *testing.T, f *sampleFile) {
 			}
 		}
 		if missing != "" {
-			t.Logf("behaviour %s: not run, sample %s is not in the file", b.name, missing)
+			res.skipped = append(res.skipped, b.name)
+			t.Logf("behaviour %s: not run against this file, sample %s is not in it (TestCrossCheckSampleData runs it)", b.name, missing)
 			continue
 		}
+		res.ran = append(res.ran, b.name)
 		t.Run("behaviour/"+b.name, func(t *testing.T) {
 			before := n.passed
-			b.fn(&suiteCtx{t: t, all: f.Samples, byID: byID, n: &n})
+			if !runGuarded(t, &n, "behaviour "+b.name, func() { b.fn(&suiteCtx{t: t, all: f.Samples, byID: byID, n: &n}) }) {
+				return
+			}
 			if n.passed == before {
 				n.failed++
 				t.Errorf("behaviour %s made no checks", b.name)
 			}
 		})
 	}
+	res.passed, res.failed = n.passed, n.failed
 	t.Logf("blemesh sample data: %d samples, %d checks passed", len(f.Samples), n.passed)
+	return res
+}
+
+// runGuarded runs fn and turns a panic into a failure of the current
+// (sub)test, so that one bad sample cannot kill the run. It reports
+// whether fn returned normally.
+func runGuarded(t *testing.T, n *counter, what string, fn func()) (ok bool) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			n.failed++
+			t.Errorf("%s: panic: %v", what, r)
+			ok = false
+		}
+	}()
+	fn()
+	return true
+}
+
+// peekStr returns the string at path without consuming it; a missing or
+// non-string value stops the sample with a clear message.
+func (c *checkCtx) peekStr(path string) string {
+	c.t.Helper()
+	v, ok := lookup(c.root(), path)
+	if !ok {
+		c.fatalf("missing field %s", path)
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		c.fatalf("%s is a %T, not a string", path, v)
+	}
+	return s
 }

@@ -23,6 +23,8 @@ type NetKeyEntry struct {
 	Key    [16]byte
 	NewKey [16]byte
 	Phase  uint8
+	// NodeIdentity is the Node Identity state of this subnet (§4.2.12).
+	NodeIdentity uint8
 }
 
 // AppKeyEntry is one application key bound to a network key.
@@ -40,7 +42,11 @@ type ModelState struct {
 	ID      ModelID
 	AppKeys []uint16 // bound application key indexes
 	Subs    []uint16 // subscribed group and virtual addresses
-	Pub     ModelPublication
+	// Labels are the Label UUIDs of the virtual addresses in Subs.
+	Labels [][16]byte
+	// PubLabel is the Label UUID when Pub.PublishAddress is virtual.
+	PubLabel [16]byte
+	Pub      ModelPublication
 	// DevKey marks a model that accepts messages secured with the device
 	// key (the Configuration Server and other foundation servers) instead
 	// of bound application keys.
@@ -131,6 +137,18 @@ type ConfigServer struct {
 	NetKeys         []NetKeyEntry
 	AppKeys         []AppKeyEntry
 	Models          []ModelState
+
+	// NetworkTransmit packs the Network Transmit count (bits 0-2) and
+	// interval steps (3-7) (§4.2.19).
+	NetworkTransmit uint8
+	// HeartbeatPub and HeartbeatSub are the heartbeat states (§4.2.17-18);
+	// the node sends and counts heartbeats from them.
+	HeartbeatPub HeartbeatPublication
+	HeartbeatSub HeartbeatSubscription
+	// LPNPollTimeout returns the PollTimeout timer of a Low Power Node this
+	// node is the Friend of, 0 if none (Config Low Power Node PollTimeout
+	// Get, §4.3.2.67). Nil answers 0.
+	LPNPollTimeout func(lpn uint16) uint32
 
 	MaxNetKeys, MaxAppKeys, MaxBindings, MaxSubs int
 
@@ -372,6 +390,7 @@ func (s *ConfigServer) Handle(op Opcode, params, resp []byte) (status Opcode, ou
 			st = s.missing(m.ElementAddress)
 		} else {
 			ms.Subs = ms.Subs[:0]
+			ms.Labels = ms.Labels[:0]
 		}
 		out, _ = m.AppendBinary(append(resp, st))
 		return OpModelSubscriptionStatus, out, true, nil
@@ -382,7 +401,7 @@ func (s *ConfigServer) Handle(op Opcode, params, resp []byte) (status Opcode, ou
 		s.Reset = true
 		return OpNodeResetStatus, resp, true, nil
 	}
-	return 0, resp, false, nil
+	return s.handleMore(op, params, resp)
 }
 
 // missing is the status for an unknown model on elem.
@@ -555,6 +574,7 @@ func (s *ConfigServer) publish(m *ModelPublication) uint8 {
 	if ms == nil {
 		return s.missing(m.ElementAddress)
 	}
+	ms.PubLabel = [16]byte{}
 	if m.PublishAddress != AddrUnassigned && s.appKey(m.AppKeyIndex) == nil {
 		return StatusInvalidAppKeyIndex
 	}
@@ -578,6 +598,7 @@ func (s *ConfigServer) subscribe(op Opcode, m *ModelSubscription) uint8 {
 	switch op {
 	case OpModelSubscriptionOverwrite:
 		ms.Subs = append(ms.Subs[:0], m.Address)
+		ms.Labels = ms.Labels[:0]
 		return StatusSuccess
 	case OpModelSubscriptionDelete:
 		for i, a := range ms.Subs {
@@ -629,8 +650,25 @@ func StatusFor(op Opcode) (Opcode, bool) {
 		return OpModelAppStatus, true
 	case OpModelPublicationGet, OpModelPublicationSet, OpModelPublicationVirtualSet:
 		return OpModelPublicationStatus, true
-	case OpModelSubscriptionAdd, OpModelSubscriptionDelete, OpModelSubscriptionDeleteAll, OpModelSubscriptionOverwrite, OpModelSubscriptionVirtualAdd:
+	case OpModelSubscriptionAdd, OpModelSubscriptionDelete, OpModelSubscriptionDeleteAll, OpModelSubscriptionOverwrite,
+		OpModelSubscriptionVirtualAdd, OpModelSubscriptionVirtualDelete, OpModelSubscriptionVirtualOverwrite:
 		return OpModelSubscriptionStatus, true
+	case OpNetworkTransmitGet, OpNetworkTransmitSet:
+		return OpNetworkTransmitStatus, true
+	case OpHeartbeatPublicationGet, OpHeartbeatPublicationSet:
+		return OpHeartbeatPublicationStatus, true
+	case OpHeartbeatSubscriptionGet, OpHeartbeatSubscriptionSet:
+		return OpHeartbeatSubscriptionStatus, true
+	case OpSIGModelSubscriptionGet:
+		return OpSIGModelSubscriptionList, true
+	case OpVendorModelSubscriptionGet:
+		return OpVendorModelSubscriptionList, true
+	case OpSIGModelAppGet:
+		return OpSIGModelAppList, true
+	case OpVendorModelAppGet:
+		return OpVendorModelAppList, true
+	case OpLPNPollTimeoutGet:
+		return OpLPNPollTimeoutStatus, true
 	case OpNodeReset:
 		return OpNodeResetStatus, true
 	case OpKeyRefreshPhaseGet, OpKeyRefreshPhaseSet:

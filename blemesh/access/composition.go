@@ -125,3 +125,10 @@ func (c *CompositionPage0) Decode(src []byte) (int, error) {
 	c.Elements = src[10:]
 	return len(src), nil
 }
+
+// Clone returns a copy of c whose Elements do not alias c's.
+func (c *CompositionPage0) Clone() CompositionPage0 {
+	d := *c
+	d.Elements = cloneBytes(c.Elements)
+	return d
+}

@@ -98,6 +98,10 @@ var (
 	layout31 = []fd{{"fast_period_divisor", "", KindU8}}
 	layout32 = []fd{{"attention", "", KindU8}}
 	layout33 = []fd{{"subnet_bridge", "", KindU8}}
+	layout42 = []fd{lElement, {"label", "", KindKey}, lModel}
+	layout43 = []fd{{"network_transmit", "", KindU8}}
+	layout44 = []fd{{"lpn_address", "", KindU16}}
+	layout45 = []fd{{"lpn_address", "", KindU16}, {"poll_timeout", "", KindRest}}
 	layout34 = []fd{{"directions", "", KindU8}, lBrPair, lAddr1, lAddr2}
 	layout35 = []fd{lBrPair, lAddr1, lAddr2}
 	layout36 = []fd{lStatus, {"directions", "", KindU8}, lBrPair, lAddr1, lAddr2}
@@ -152,8 +156,17 @@ func Layout(op Opcode) (fields []FieldDesc, ok bool) {
 		return layout17, true
 	case OpModelSubscriptionStatus:
 		return layout18, true
-	case OpModelSubscriptionDeleteAll, OpModelPublicationGet:
+	case OpModelSubscriptionDeleteAll, OpModelPublicationGet, OpSIGModelSubscriptionGet, OpVendorModelSubscriptionGet,
+		OpSIGModelAppGet, OpVendorModelAppGet:
 		return layout19, true
+	case OpModelSubscriptionVirtualAdd, OpModelSubscriptionVirtualDelete, OpModelSubscriptionVirtualOverwrite:
+		return layout42, true
+	case OpNetworkTransmitSet, OpNetworkTransmitStatus:
+		return layout43, true
+	case OpLPNPollTimeoutGet:
+		return layout44, true
+	case OpLPNPollTimeoutStatus:
+		return layout45, true
 	case OpKeyRefreshPhaseSet:
 		return layout20, true
 	case OpKeyRefreshPhaseStatus:
@@ -199,7 +212,8 @@ func Layout(op Opcode) (fields []FieldDesc, ok bool) {
 	case OpBridgingTableSizeStatus:
 		return layout41, true
 	case OpSubnetBridgeGet, OpBridgingTableSizeGet, OpNodeReset, OpNodeResetStatus, OpNetKeyGet,
-		OpDefaultTTLGet, OpBeaconGet, OpGATTProxyGet, OpFriendGet, OpRelayGet, OpHealthPeriodGet, OpAttentionGet:
+		OpDefaultTTLGet, OpBeaconGet, OpGATTProxyGet, OpFriendGet, OpRelayGet, OpHealthPeriodGet, OpAttentionGet,
+		OpNetworkTransmitGet, OpHeartbeatPublicationGet, OpHeartbeatSubscriptionGet:
 		return nil, true
 	}
 	return nil, false

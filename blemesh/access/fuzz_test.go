@@ -51,13 +51,20 @@ func FuzzConfig(f *testing.F) {
 	f.Add(uint8(2), unhex("010000c00310ff0a230010"))
 	f.Add(uint8(3), unhex("010000003f002a00"))
 	f.Add(uint8(4), unhex("000000010703"))
+	f.Add(uint8(8), unhex("005604"))
+	f.Add(uint8(9), unhex("00011223010010"))
+	f.Add(uint8(9), unhex("0001122301"+"3f002a00"))
+	f.Add(uint8(10), unhex("05"))
+	f.Add(uint8(11), unhex("3f00"))
+	f.Add(uint8(12), unhex("013f00"))
+	f.Add(uint8(13), unhex("00c002030507005604"))
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		type codec interface {
 			Decode([]byte) (int, error)
 			AppendBinary([]byte) ([]byte, error)
 		}
 		var m codec
-		switch which % 8 {
+		switch which % 14 {
 		case 0:
 			m = new(access.AppKeyAdd)
 		case 1:
@@ -72,15 +79,27 @@ func FuzzConfig(f *testing.F) {
 			m = new(access.ModelSubscription)
 		case 6:
 			m = new(access.NetKeyAdd)
-		default:
+		case 7:
 			m = new(access.Relay)
+		case 8:
+			m = new(access.NetKeyStatus)
+		case 9:
+			m = new(access.ModelAppStatus)
+		case 10:
+			m = new(access.OneOctet)
+		case 11:
+			m = new(access.HealthFaultGet)
+		case 12:
+			m = new(access.HealthFaultTest)
+		default:
+			m = new(access.HeartbeatPublication)
 		}
 		if _, err := m.Decode(b); err != nil {
 			return
 		}
 		out, err := m.AppendBinary(nil)
 		if err != nil || !bytes.Equal(out, b) {
-			t.Fatalf("round trip %d %x -> %x, %v", which%8, b, out, err)
+			t.Fatalf("round trip %d %x -> %x, %v", which%14, b, out, err)
 		}
 	})
 }

@@ -77,3 +77,10 @@ func (m *HealthFaultTest) Decode(src []byte) (int, error) {
 	m.TestID, m.CompanyID = src[0], le16(src[1:])
 	return 3, nil
 }
+
+// Clone returns a copy of m whose Faults do not alias m's.
+func (m *HealthStatus) Clone() HealthStatus {
+	c := *m
+	c.Faults = cloneBytes(m.Faults)
+	return c
+}

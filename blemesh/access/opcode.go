@@ -178,3 +178,18 @@ func keyIndexes(src []byte) (a, b uint16) {
 func appendKeyIndex(dst []byte, a uint16) []byte { return append(dst, byte(a), byte(a>>8)&0x0f) }
 
 func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+
+// Clone returns a copy of p whose Params do not alias p's.
+func (p *Payload) Clone() Payload {
+	c := *p
+	c.Params = cloneBytes(p.Params)
+	return c
+}
+
+// cloneBytes copies b, keeping nil as nil.
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}

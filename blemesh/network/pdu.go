@@ -126,6 +126,12 @@ func (k *Keys) SealNonce(dst []byte, h *Header, transportPDU []byte, nonce Nonce
 	} else if n == 0 {
 		return dst, ErrTransport
 	}
+	if 2+n+h.MICLen() < 7 {
+		// Obfuscation takes its PrivacyRandom from the 7 octets after
+		// the header: an empty transport PDU needs the 64-bit MIC of
+		// CTL = 1, as Solicitation PDUs have (Mesh Protocol 1.1 §6.9).
+		return dst, ErrField
+	}
 	total := h.EncodedLen(n)
 	if total > MaxPDULen {
 		return dst, ErrLong

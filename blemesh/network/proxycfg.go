@@ -103,3 +103,12 @@ func (m *ProxyConfig) NumAddresses() int { return len(m.Params) / 2 }
 func (m *ProxyConfig) Address(i int) uint16 {
 	return uint16(m.Params[2*i])<<8 | uint16(m.Params[2*i+1])
 }
+
+// Clone returns a copy of m whose Params do not alias m's.
+func (m *ProxyConfig) Clone() ProxyConfig {
+	c := *m
+	if m.Params != nil {
+		c.Params = append(make([]byte, 0, len(m.Params)), m.Params...)
+	}
+	return c
+}

@@ -472,3 +472,12 @@ func (s *ControlSet) Decode(opcode uint8, params []byte) (ControlMessage, error)
 	}
 	return m, nil
 }
+
+// Clone returns a copy of m whose Addresses do not alias m's.
+func (m *FriendSubscriptionList) Clone() FriendSubscriptionList {
+	c := *m
+	if m.Addresses != nil {
+		c.Addresses = append(make([]byte, 0, len(m.Addresses)), m.Addresses...)
+	}
+	return c
+}
