@@ -13,6 +13,8 @@ pkgs=(
   python3-paho-mqtt  # a second, independent MQTT client (mqtt captures, broker interop)
   libcoap3-bin       # coap-server-notls / coap-client-notls and the DTLS builds
   qemu-user-static   # qemu-arm-static / qemu-aarch64-static for go test -exec
+  qemu-system-arm    # the Cortex-M firmware example runs in qemu-system-arm
+  chromium           # headless browser for the gateway's status page test
   "$@"
 )
 
