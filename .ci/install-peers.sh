@@ -15,6 +15,9 @@ pkgs=(
   qemu-user-static   # qemu-arm-static / qemu-aarch64-static for go test -exec
   qemu-system-arm    # the Cortex-M firmware example runs in qemu-system-arm
   chromium           # headless browser for the gateway's status page test
+  # blemesh/hci's TestBlueZGuest boots a Debian kernel with Bluetooth in
+  # QEMU and runs btvirt there (the host kernel has no Bluetooth).
+  qemu-system-x86 busybox-static cpio kmod bluez bluez-meshd bluez-test-tools dbus
   "$@"
 )
 

@@ -1,0 +1,5 @@
+//go:build !tinygo
+
+package bearer_test
+
+const lossSends = 1000

@@ -1,0 +1,5 @@
+//go:build race
+
+package hci_test
+
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build tinygo && !blemesh_pbadv
+
+package node_test
+
+const pbadvBuiltIn = false
