@@ -1,0 +1,8 @@
+//go:build !gwheaptrace
+
+package main
+
+// heapTrace makes the board report every heap allocation after start-up on
+// the console (build with -tags gwheaptrace; it reads the heap statistics
+// after every Poll, which slows the firmware down).
+const heapTrace = false

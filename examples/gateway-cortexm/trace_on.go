@@ -1,0 +1,5 @@
+//go:build gwheaptrace
+
+package main
+
+const heapTrace = true
