@@ -306,9 +306,9 @@ func (s *ConfigServer) handleMore(op Opcode, params, resp []byte) (Opcode, []byt
 		copy(label[:], params[2:18])
 		va := crypto.VirtualAddress(label)
 		var plain [13]byte
-		n := copy(plain[:], params[:2])
+		copy(plain[:], params[:2])
 		plain[2], plain[3] = byte(va), byte(va>>8)
-		n = 4 + copy(plain[4:], params[18:])
+		n := 4 + copy(plain[4:], params[18:])
 		var m ModelPublication
 		if _, err := m.Decode(plain[:n]); err != nil {
 			return 0, resp, false, err

@@ -18,16 +18,15 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // rig is a gateway on the host with in-memory radio and uplink streams, and
 // a broker played by the test.
 type rig struct {
-	t      *testing.T
-	cfg    Config
-	g      *Gateway
-	radio  fixedWriter
-	up     fixedWriter
-	dev    *meshDevice
-	now    time.Time
-	ver    mqtt.Version
-	dec    mqtt.Decoded
-	frames []byte
+	t     *testing.T
+	cfg   Config
+	g     *Gateway
+	radio fixedWriter
+	up    fixedWriter
+	dev   *meshDevice
+	now   time.Time
+	ver   mqtt.Version
+	dec   mqtt.Decoded
 }
 
 func newRig(t *testing.T, mod func(*Config)) *rig {

@@ -29,7 +29,6 @@ type meshDevice struct {
 	lower [network.MaxPDULen]byte
 	pdus  [transport.MaxSegments][network.MaxPDULen]byte
 	out   [transport.MaxSegments][]byte
-	frame [64]byte
 }
 
 func newMeshDevice(cfg Config, addr uint16) *meshDevice {

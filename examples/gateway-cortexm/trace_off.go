@@ -1,4 +1,4 @@
-//go:build !gwheaptrace
+//go:build tinygo && lm3s6965 && !gwheaptrace
 
 package main
 
