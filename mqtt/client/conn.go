@@ -303,8 +303,9 @@ func (c *Client) resend(cn *conn, sessionPresent bool) {
 		return
 	}
 	var pub mqtt.Publish
+	var failed []*flight
+	var errs []error
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	for _, f := range fs {
 		if f.state == stPubrel {
 			c.out = appendAck(c.out, cn.version, mqtt.TypePubrel, f.id)
@@ -313,11 +314,38 @@ func (c *Client) resend(cn *conn, sessionPresent bool) {
 		}
 		out, err := c.encodeRec(cn, &pub, c.out, f.rec, f.id, sessionPresent)
 		if err != nil {
-			c.log.Warn("mqtt/client: dropping an in-flight message that cannot be resent", "err", err)
+			failed, errs = append(failed, f), append(errs, err)
 			continue
 		}
 		c.out = out
 		c.st.resent.Add(1)
+	}
+	c.wmu.Unlock()
+	if len(failed) == 0 {
+		return
+	}
+	// A message that cannot go out again (expired, or now larger than the
+	// broker's Maximum Packet Size) leaves the window, the store and its
+	// publisher's wait; kept, it would hold a window slot and a packet
+	// identifier for ever.
+	keys := make([]uint64, 0, len(failed))
+	seqs := make([]uint64, 0, len(failed))
+	c.mu.Lock()
+	for _, f := range failed {
+		if c.inflight[f.id] != f {
+			continue
+		}
+		keys, seqs = append(keys, f.key), append(seqs, f.seq)
+		delete(c.inflight, f.id)
+		c.nflight--
+		c.freeID(f.id)
+	}
+	c.mu.Unlock()
+	c.deleteKeys(keys)
+	for i, s := range seqs {
+		c.st.dropped.Add(1)
+		c.log.Warn("mqtt/client: dropping an in-flight message that cannot be resent", "err", errs[i])
+		c.complete(s, errs[i])
 	}
 }
 
@@ -351,10 +379,18 @@ func (c *Client) encodeRec(cn *conn, pub *mqtt.Publish, dst, rec []byte, id mqtt
 	}
 	if pub.Props.Present.Has(mqtt.PropMessageExpiry) {
 		age := (c.cfg.Clock.Now().UnixMilli() - h.created) / 1000
-		if age >= int64(pub.Props.MessageExpiry) {
+		switch {
+		case age < int64(pub.Props.MessageExpiry):
+			pub.Props.MessageExpiry -= uint32(age) // [MQTT-3.3.2-6]
+		case dup && h.qos == 2:
+			// The broker may hold this QoS 2 message and its packet
+			// identifier: the exchange must finish (a new message with
+			// the identifier would be taken for a duplicate), so it goes
+			// again with the shortest expiry.
+			pub.Props.MessageExpiry = 1
+		default:
 			return dst, ErrExpired
 		}
-		pub.Props.MessageExpiry -= uint32(age) // [MQTT-3.3.2-6]
 	}
 	newAlias := cn.alias(pub)
 	var out []byte

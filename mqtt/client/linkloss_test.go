@@ -283,7 +283,11 @@ func testLinkLoss(t *testing.T, v mqtt.Version, durable bool) {
 	}
 	st := pub.Stats()
 	t.Logf("%d cuts, publisher reconnects %d, resent %d, QoS 1 duplicates %d", px.cuts, st.Reconnects, st.Resent, dups)
-	if st.Reconnects < 10 {
+	minReconnects := uint64(10)
+	if testing.Short() {
+		minReconnects = 2 // 2000 messages can go through in a few cuts' time
+	}
+	if st.Reconnects < minReconnects {
 		t.Errorf("only %d reconnects: the link was not cut as intended", st.Reconnects)
 	}
 }
