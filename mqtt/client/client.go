@@ -88,7 +88,8 @@ type Client struct {
 
 	imu     sync.Mutex
 	inQoS2  map[mqtt.PacketID]uint8 // 1: being handled, 2: PUBREC sent
-	inQoS1  int
+	inQoS1  int                     // QoS 1 PUBLISHes received on this connection, not yet acknowledged
+	inGen   uint64                  // counts connections, for inQoS1
 	free    chan *delivery
 	work    chan *delivery
 	recPool sync.Pool
@@ -647,14 +648,20 @@ func (c *Client) backoff(n int) time.Duration {
 // PUBLISHes are sent again as new and PUBREL-state messages (which the
 // broker had accepted) are completed.
 func (c *Client) resetForSession(sessionPresent bool) {
+	// Receive Maximum counts per connection: the broker resends what we
+	// had not acknowledged (with DUP) and counts it again. QoS 2 state
+	// belongs to the session and stays while it does.
+	c.imu.Lock()
+	c.inQoS1 = 0
+	c.inGen++
+	if !sessionPresent {
+		clear(c.inQoS2)
+	}
+	c.imu.Unlock()
 	if sessionPresent {
 		return
 	}
 	c.sessGen.Add(1)
-	c.imu.Lock()
-	clear(c.inQoS2)
-	c.inQoS1 = 0
-	c.imu.Unlock()
 	var done []uint64
 	var keys []uint64
 	c.mu.Lock()

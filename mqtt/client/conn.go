@@ -241,9 +241,11 @@ func (c *Client) runConn(cn *conn, ack *mqtt.Connack) {
 	c.log.Info("mqtt/client: connected", "client_id", info.ClientID, "session_present", ack.SessionPresent, "version", cn.version.String())
 
 	c.wmu.Lock()
-	if !ack.SessionPresent {
-		c.out = c.out[:0]
-	}
+	// What the last connection left unwritten is stale on this one: its
+	// acknowledgements would free slots the broker now counts again (it
+	// resends unacknowledged PUBLISHes and PUBRELs, which we answer
+	// afresh), and its PUBLISHes are in flight and resent below.
+	c.out = c.out[:0]
 	c.wcn = cn
 	c.wmu.Unlock()
 

@@ -483,6 +483,51 @@ func TestFakeInboundLimits(t *testing.T) {
 			t.Fatalf("DISCONNECT %v", fc.d.Disconnect.Code)
 		}
 	})
+	// After a Receive Maximum violation the count starts afresh on the
+	// next connection: the broker resends the unacknowledged PUBLISHes
+	// with DUP, and they must not trip the limit again (the bridge's local
+	// client looped through hundreds of reconnects on exactly this).
+	t.Run("receive-maximum-reconnect", func(t *testing.T) {
+		fb := newFakeBroker(t, mqtt.V5)
+		block := make(chan struct{})
+		var once sync.Once
+		release := func() { once.Do(func() { close(block) }) }
+		defer release()
+		c := fakeClient(t, fb, client.Config{ReceiveMaximum: 2, MinBackoff: time.Millisecond, Handler: func(*mqtt.Publish) { <-block }})
+		c.Start()
+		fc := fb.next()
+		fc.accept(false, mqtt.Properties{})
+		for id := mqtt.PacketID(1); id <= 3; id++ {
+			fc.write(&mqtt.Publish{Version: mqtt.V5, QoS: 1, ID: id, Topic: []byte("rm"), Payload: []byte("x")})
+		}
+		fc.expect(mqtt.TypeDisconnect)
+		if fc.d.Disconnect.Code != mqtt.ReceiveMaximumExceeded {
+			t.Fatalf("DISCONNECT %v", fc.d.Disconnect.Code)
+		}
+		fc.c.Close()
+		fc = fb.next()
+		fc.accept(true, mqtt.Properties{})
+		for id := mqtt.PacketID(1); id <= 2; id++ {
+			fc.write(&mqtt.Publish{Version: mqtt.V5, QoS: 1, ID: id, Dup: true, Topic: []byte("rm"), Payload: []byte("x")})
+		}
+		release()
+		acked := map[mqtt.PacketID]bool{}
+		for len(acked) < 2 {
+			switch typ := fc.read(); typ {
+			case mqtt.TypePuback:
+				acked[fc.d.Ack.ID] = true
+			case mqtt.TypePingreq:
+				fc.write(&mqtt.Ping{Type: mqtt.TypePingresp})
+			case mqtt.TypeDisconnect:
+				t.Fatalf("DISCONNECT %v after the resend, acked %v", fc.d.Disconnect.Code, acked)
+			default:
+				t.Fatalf("unexpected %v", typ)
+			}
+		}
+		if !acked[1] || !acked[2] {
+			t.Fatalf("acked %v", acked)
+		}
+	})
 	t.Run("packet-size", func(t *testing.T) {
 		fb := newFakeBroker(t, mqtt.V5)
 		c := fakeClient(t, fb, client.Config{MaxPacketSize: 512, Handler: func(*mqtt.Publish) {}})

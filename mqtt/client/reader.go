@@ -13,7 +13,8 @@ type delivery struct {
 	buf   []byte
 	topic []byte
 	pub   mqtt.Publish
-	gen   uint64
+	gen   uint64 // c.sessGen when it arrived
+	inGen uint64 // c.inGen when it arrived (QoS 1 accounting)
 }
 
 // protoErr ends a connection for a protocol violation by the broker: the
@@ -238,12 +239,15 @@ func (c *Client) receive(cn *conn, raw []byte) error {
 	case 1:
 		c.imu.Lock()
 		c.inQoS1++
+		dl.inGen = c.inGen
 		over := c.inQoS1+len(c.inQoS2) > int(c.cfg.ReceiveMaximum)
-		c.imu.Unlock()
 		if over && cn.version == mqtt.V5 {
+			c.inQoS1-- // not delivered, never acknowledged
+			c.imu.Unlock()
 			c.free <- dl
 			return &ReasonError{Packet: mqtt.TypePublish, Code: mqtt.ReceiveMaximumExceeded}
 		}
+		c.imu.Unlock()
 	case 2:
 		c.imu.Lock()
 		st, dup := c.inQoS2[p.ID]
@@ -251,6 +255,9 @@ func (c *Client) receive(cn *conn, raw []byte) error {
 			c.inQoS2[p.ID] = 1
 		}
 		over := c.inQoS1+len(c.inQoS2) > int(c.cfg.ReceiveMaximum)
+		if over && !dup && cn.version == mqtt.V5 {
+			delete(c.inQoS2, p.ID) // not delivered, never acknowledged
+		}
 		c.imu.Unlock()
 		if dup {
 			// Already received [MQTT-4.3.3-9]: do not deliver again.
@@ -286,21 +293,37 @@ func (c *Client) deliverLoop() {
 		p := &dl.pub
 		hs = c.dispatch(p, hs[:0])
 		if p.QoS > 0 && dl.gen == c.sessGen.Load() {
-			c.wmu.Lock()
-			if p.QoS == 1 {
-				c.out = appendAck(c.out, p.Version, mqtt.TypePuback, p.ID)
-			} else {
-				c.out = appendAck(c.out, p.Version, mqtt.TypePubrec, p.ID)
-			}
-			c.wmu.Unlock()
+			// Count the message as handled before its acknowledgement can
+			// reach the broker, which may then send the next one at once;
+			// imu is held across both so that a reconnect (resetForSession)
+			// cannot come between them.
+			send := true
 			c.imu.Lock()
 			if p.QoS == 1 {
-				c.inQoS1--
+				if dl.inGen == c.inGen {
+					c.inQoS1--
+				} else {
+					// It arrived on an earlier connection: the broker
+					// resends it (DUP) on this one and counts it there;
+					// a PUBACK now would free a slot we still count.
+					send = false
+				}
 			} else if _, ok := c.inQoS2[p.ID]; ok {
 				c.inQoS2[p.ID] = 2
 			}
+			if send {
+				c.wmu.Lock()
+				if p.QoS == 1 {
+					c.out = appendAck(c.out, p.Version, mqtt.TypePuback, p.ID)
+				} else {
+					c.out = appendAck(c.out, p.Version, mqtt.TypePubrec, p.ID)
+				}
+				c.wmu.Unlock()
+			}
 			c.imu.Unlock()
-			c.kick()
+			if send {
+				c.kick()
+			}
 		}
 		c.free <- dl
 	}
