@@ -26,6 +26,20 @@ const (
 	FlagTrunc = 1 << iota
 )
 
+// ReadStopper is implemented by a BatchConn that can stop reading without
+// closing its socket and without losing a datagram it has already taken from
+// the kernel. After StopReading, ReadBatch returns the datagrams already
+// received (the io_uring backend's completions in flight), then io.EOF;
+// datagrams still queued in the socket stay there for another holder of the
+// same socket, such as the new process of a graceful restart that inherited
+// it. Writes go on working until Close. StopReading does not shut the
+// socket down (no shutdown(2): that would stop the other holder too), may
+// be called while a ReadBatch is blocked, which it wakes, and returns at
+// once. [Conn] and the conns of [WrapPacketConn] implement it.
+type ReadStopper interface {
+	StopReading() error
+}
+
 // BatchConn is the packet interface datagram stacks (CoAP, mesh bearers)
 // read and write through. Conn implements it with io_uring or recvmmsg /
 // sendmmsg; WrapPacketConn adapts any net.PacketConn.

@@ -152,6 +152,7 @@ type backend interface {
 	ReadBatch(ms []Msg) (int, error)
 	WriteBatch(ms []Msg) (int, error)
 	setReadDeadline(t time.Time) error
+	stopReading() error
 	shutdown() error
 	release() error
 	rearms() uint64
@@ -186,6 +187,7 @@ type Conn struct {
 	wmu     sync.Mutex
 	closeMu sync.Mutex
 	closed  bool
+	stopped bool // StopReading was called
 
 	readBatches, received, truncated, writeBatches, sent atomic.Uint64
 }
@@ -344,6 +346,23 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
+// StopReading implements [ReadStopper]: ReadBatch returns what this Conn
+// has already taken from the socket (on the io_uring backend it cancels the
+// multishot receive and returns every completion up to the last), then
+// io.EOF; the socket itself stays open and its queue untouched.
+func (c *Conn) StopReading() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed {
+		return &net.OpError{Op: "stop reading", Net: "udp", Addr: c.uc.LocalAddr(), Err: net.ErrClosed}
+	}
+	if c.stopped {
+		return nil
+	}
+	c.stopped = true
+	return c.be.stopReading()
+}
+
 // Close closes the socket and releases the backend's resources, after
 // unblocking and waiting for any ReadBatch and WriteBatch in progress (which
 // return an error matching net.ErrClosed). Closing twice returns such an
@@ -369,7 +388,8 @@ func (c *Conn) Close() error {
 // stdConn is the portable backend: net.UDPConn, one datagram per call.
 type stdConn struct{ udpWrap }
 
-func (s *stdConn) setReadDeadline(t time.Time) error { return s.c.SetReadDeadline(t) }
+func (s *stdConn) setReadDeadline(t time.Time) error { return s.SetReadDeadline(t) }
+func (s *stdConn) stopReading() error                { return s.StopReading() }
 func (s *stdConn) shutdown() error                   { return s.c.Close() }
 func (s *stdConn) release() error                    { return nil }
 func (s *stdConn) rearms() uint64                    { return 0 }

@@ -24,6 +24,7 @@ type mmsgConn struct {
 	uc     *net.UDPConn
 	rc     syscall.RawConn
 	family int
+	readStop
 
 	// read side, owned by the (serialized) reader
 	rh     []sys.Mmsghdr
@@ -103,6 +104,9 @@ func (c *mmsgConn) ReadBatch(ms []Msg) (int, error) {
 	if k == 0 {
 		return 0, nil
 	}
+	if c.stopping.Load() {
+		return 0, errStopped
+	}
 	for i := 0; i < k; i++ {
 		setIov(&c.riov[i], ms[i].Buf)
 		h := &c.rh[i]
@@ -110,7 +114,7 @@ func (c *mmsgConn) ReadBatch(ms []Msg) (int, error) {
 	}
 	c.rk, c.rn, c.rerr = k, 0, nil
 	if err := c.rc.Read(c.readFn); err != nil {
-		return 0, err
+		return 0, c.err(err)
 	}
 	if c.rerr != nil {
 		return 0, &net.OpError{Op: "read", Net: "udp", Addr: c.uc.LocalAddr(), Err: os.NewSyscallError("recvmmsg", c.rerr)}
@@ -193,10 +197,13 @@ func (c *mmsgConn) doWrite(fd uintptr) bool {
 	}
 }
 
-func (c *mmsgConn) setReadDeadline(t time.Time) error { return c.uc.SetReadDeadline(t) }
-func (c *mmsgConn) shutdown() error                   { return c.uc.Close() }
-func (c *mmsgConn) release() error                    { return nil }
-func (c *mmsgConn) rearms() uint64                    { return 0 }
+func (c *mmsgConn) setReadDeadline(t time.Time) error {
+	return c.setDeadline(t, c.uc.SetReadDeadline)
+}
+func (c *mmsgConn) stopReading() error { return c.stop(c.uc.SetReadDeadline) }
+func (c *mmsgConn) shutdown() error    { return c.uc.Close() }
+func (c *mmsgConn) release() error     { return nil }
+func (c *mmsgConn) rearms() uint64     { return 0 }
 
 // User data of the io_uring backend's submissions.
 const (
@@ -218,6 +225,11 @@ type uringConn struct {
 	armFn     func(fd uintptr)
 	pending   error // a receive error to report once delivered datagrams are consumed
 	nArms     atomic.Uint64
+
+	// StopReading: stop asks the reader to cancel the receive (wake gets
+	// it out of its wait once); cancelled says it did.
+	stop, wake atomic.Bool
+	cancelled  bool
 }
 
 func newURingConn(uc *net.UDPConn, cfg *Config) (backend, error) {
@@ -297,7 +309,22 @@ func (u *uringConn) ReadBatch(ms []Msg) (int, error) {
 			u.pending = nil
 			return 0, &net.OpError{Op: "read", Net: "udp", Addr: u.uc.LocalAddr(), Err: os.NewSyscallError("recvmsg", err)}
 		}
-		if !u.armed {
+		if u.stop.Load() {
+			// Every completion of the receive has been reaped once it is
+			// no longer armed (its last one lacks IORING_CQE_F_MORE).
+			if !u.armed {
+				return 0, errStopped
+			}
+			if !u.cancelled {
+				if err := u.ring.PrepCancel(udRecv, udCancel); err != nil {
+					return 0, &net.OpError{Op: "read", Net: "udp", Addr: u.uc.LocalAddr(), Err: err}
+				}
+				if _, err := u.ring.Submit(); err != nil {
+					return 0, &net.OpError{Op: "read", Net: "udp", Addr: u.uc.LocalAddr(), Err: err}
+				}
+				u.cancelled = true
+			}
+		} else if !u.armed {
 			if err := u.rearm(); err != nil {
 				if u.closed.Load() {
 					return 0, errClosed("read", u.uc)
@@ -306,7 +333,7 @@ func (u *uringConn) ReadBatch(ms []Msg) (int, error) {
 			}
 			continue
 		}
-		if err := u.ring.waitCQ(); err != nil {
+		if err := u.ring.waitCQ(&u.wake); err != nil {
 			if u.closed.Load() || errors.Is(err, os.ErrClosed) {
 				return 0, errClosed("read", u.uc)
 			}
@@ -361,7 +388,7 @@ func (u *uringConn) reap(ms []Msg) int {
 	if recycled {
 		u.br.Publish()
 	}
-	if !u.armed && n > 0 && !u.closed.Load() {
+	if !u.armed && n > 0 && !u.closed.Load() && !u.stop.Load() {
 		// Re-arm now so the kernel refills the ring while the caller
 		// processes this batch; a failure is retried by the next ReadBatch.
 		_ = u.rearm()
@@ -380,7 +407,24 @@ func (u *uringConn) deliver(m *Msg, b []byte) {
 	m.Addr = sys.MmsgParseAddr((*sys.Sockaddr)(b[recvOutLen:recvPayloadOff]), h.Namelen)
 }
 
-func (u *uringConn) setReadDeadline(t time.Time) error { return u.ring.efd.SetReadDeadline(t) }
+func (u *uringConn) setReadDeadline(t time.Time) error {
+	if u.stop.Load() {
+		return nil
+	}
+	return u.ring.efd.SetReadDeadline(t)
+}
+
+// stopReading has the reader cancel the multishot receive: it owns the
+// submission queue. The write to the ring's eventfd wakes a reader parked
+// on it; one that is not parked sees the flag before it parks.
+func (u *uringConn) stopReading() error {
+	u.stop.Store(true)
+	u.wake.Store(true)
+	var one [8]byte
+	one[0] = 1 // eventfd adds a native-endian uint64: any non-zero value wakes
+	_, err := u.ring.efd.Write(one[:])
+	return err
+}
 
 func (u *uringConn) shutdown() error {
 	u.closed.Store(true)

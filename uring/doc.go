@@ -47,6 +47,17 @@
 // as latency on a CPU-starved host. Force [BackendMmsg] when per-datagram
 // latency matters more than throughput.
 //
+// # Stopping without losing datagrams
+//
+// A multishot receive takes datagrams from the socket ahead of the reader,
+// up to the buffer ring's size. Close discards them; that is right when the
+// socket goes away with the Conn, and wrong when another process holds the
+// same socket (a graceful restart that handed it over). [Conn.StopReading]
+// ([ReadStopper]) cancels the receive and lets ReadBatch return every
+// completion up to the last, then io.EOF, leaving the socket and its queue
+// to the other holder; the recvmmsg and std backends and [WrapPacketConn]
+// stop the same way, without taking another datagram.
+//
 // # The ring binding
 //
 // [Ring] is the small io_uring binding underneath: setup with feature and

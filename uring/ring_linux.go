@@ -409,7 +409,7 @@ func (r *Ring) Wait(ctx context.Context) error {
 			}
 		}()
 	}
-	err := r.waitCQ()
+	err := r.waitCQ(nil)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -421,13 +421,17 @@ func (r *Ring) Wait(ctx context.Context) error {
 	return err
 }
 
-// waitCQ parks on the eventfd until the CQ is not empty. The kernel signals
-// the eventfd after posting each completion, so checking the CQ before each
+// waitCQ parks on the eventfd until the CQ is not empty, or until wake
+// (when not nil) was set and the eventfd written. The kernel signals the
+// eventfd after posting each completion, so checking the CQ before each
 // read cannot miss one.
-func (r *Ring) waitCQ() error {
+func (r *Ring) waitCQ(wake *atomic.Bool) error {
 	for r.cqReady() == 0 {
 		if r.flushOverflow() {
 			continue
+		}
+		if wake != nil && wake.Swap(false) {
+			return nil
 		}
 		if _, err := r.efd.Read(r.ebuf[:]); err != nil {
 			return err

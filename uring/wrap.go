@@ -2,8 +2,11 @@ package uring
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
+	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,16 +32,53 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 	return ap
 }
 
-type udpWrap struct{ c *net.UDPConn }
+// readStop is the StopReading of a conn whose reads are system calls
+// bounded by the socket's read deadline: it sets the flag, then a deadline
+// in the past, which wakes a blocked read without taking a datagram from
+// the socket. A read that already has one returns it; every later read
+// returns io.EOF.
+type readStop struct{ stopping atomic.Bool }
+
+var errStopped = io.EOF
+
+func (s *readStop) stop(setDeadline func(time.Time) error) error {
+	s.stopping.Store(true)
+	return setDeadline(time.Unix(1, 0))
+}
+
+// err maps the error of a read that returned nothing.
+func (s *readStop) err(err error) error {
+	if s.stopping.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		return errStopped
+	}
+	return err
+}
+
+// setDeadline is SetReadDeadline, ignored once reading stopped (the past
+// deadline stays).
+func (s *readStop) setDeadline(t time.Time, set func(time.Time) error) error {
+	if s.stopping.Load() {
+		return nil
+	}
+	return set(t)
+}
+
+type udpWrap struct {
+	c *net.UDPConn
+	readStop
+}
 
 func (w *udpWrap) ReadBatch(ms []Msg) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
+	if w.stopping.Load() {
+		return 0, errStopped
+	}
 	m := &ms[0]
 	n, _, flags, addr, err := w.c.ReadMsgUDPAddrPort(m.Buf, nil)
 	if err != nil {
-		return 0, err
+		return 0, w.err(err)
 	}
 	m.N, m.Addr, m.Flags = n, unmap(addr), 0
 	if flags&msgTrunc != 0 {
@@ -58,11 +98,19 @@ func (w *udpWrap) WriteBatch(ms []Msg) (int, error) {
 	return len(ms), nil
 }
 
-func (w *udpWrap) LocalAddr() net.Addr               { return w.c.LocalAddr() }
-func (w *udpWrap) SetReadDeadline(t time.Time) error { return w.c.SetReadDeadline(t) }
-func (w *udpWrap) Close() error                      { return w.c.Close() }
+func (w *udpWrap) LocalAddr() net.Addr { return w.c.LocalAddr() }
+func (w *udpWrap) SetReadDeadline(t time.Time) error {
+	return w.setDeadline(t, w.c.SetReadDeadline)
+}
+func (w *udpWrap) Close() error { return w.c.Close() }
 
-type pcWrap struct{ c net.PacketConn }
+// StopReading implements [ReadStopper].
+func (w *udpWrap) StopReading() error { return w.stop(w.c.SetReadDeadline) }
+
+type pcWrap struct {
+	c net.PacketConn
+	readStop
+}
 
 // errAddrType is returned when a wrapped non-UDP PacketConn reports a source
 // address that is not a *net.UDPAddr.
@@ -72,10 +120,13 @@ func (w *pcWrap) ReadBatch(ms []Msg) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
+	if w.stopping.Load() {
+		return 0, errStopped
+	}
 	m := &ms[0]
 	n, a, err := w.c.ReadFrom(m.Buf)
 	if err != nil {
-		return 0, err
+		return 0, w.err(err)
 	}
 	ua, ok := a.(*net.UDPAddr)
 	if !ok {
@@ -96,6 +147,11 @@ func (w *pcWrap) WriteBatch(ms []Msg) (int, error) {
 	return len(ms), nil
 }
 
-func (w *pcWrap) LocalAddr() net.Addr               { return w.c.LocalAddr() }
-func (w *pcWrap) SetReadDeadline(t time.Time) error { return w.c.SetReadDeadline(t) }
-func (w *pcWrap) Close() error                      { return w.c.Close() }
+func (w *pcWrap) LocalAddr() net.Addr { return w.c.LocalAddr() }
+func (w *pcWrap) SetReadDeadline(t time.Time) error {
+	return w.setDeadline(t, w.c.SetReadDeadline)
+}
+func (w *pcWrap) Close() error { return w.c.Close() }
+
+// StopReading implements [ReadStopper].
+func (w *pcWrap) StopReading() error { return w.stop(w.c.SetReadDeadline) }
