@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"context"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -203,6 +204,37 @@ func (e *Endpoint) Close() error {
 	return e.closeErr
 }
 
+// Shutdown stops reading, serves every datagram already read, then closes
+// the endpoint as Close does. With a conn that can stop reading without
+// closing its socket ([uring.ReadStopper]: [uring.Conn], and the conns of
+// [uring.WrapPacketConn] and [Listen]), datagrams not yet read stay queued
+// in the socket, so that another holder of the same socket (the new process
+// of a graceful restart, which inherited it) serves them: none is lost
+// between the two. With any other conn it is Close.
+//
+// If ctx ends first, Shutdown closes the endpoint at once and returns
+// ctx.Err() (joined with Close's error).
+func (e *Endpoint) Shutdown(ctx context.Context) error {
+	var werr error
+	if rs, ok := e.conn.(uring.ReadStopper); ok && !e.closed.Load() {
+		if err := rs.StopReading(); err == nil {
+			// The readers return at io.EOF; the workers then drain the
+			// hand-off queue and return.
+			idle := make(chan struct{})
+			go func() {
+				e.wg.Wait()
+				close(idle)
+			}()
+			select {
+			case <-idle:
+			case <-ctx.Done():
+				werr = ctx.Err()
+			}
+		}
+	}
+	return errors.Join(werr, e.Close())
+}
+
 // afterFunc is Clock.AfterFunc for the endpoint's own callbacks: f runs
 // only while the endpoint is open, and Close waits for a call in progress,
 // so that no endpoint code runs after Close has returned.
@@ -290,7 +322,8 @@ func (e *Endpoint) readLoop(inline *worker) {
 		}
 		got, err := e.conn.ReadBatch(msgs)
 		if err != nil {
-			if e.closed.Load() || errors.Is(err, net.ErrClosed) {
+			// io.EOF: Shutdown stopped reading.
+			if e.closed.Load() || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
 				return
 			}
 			e.stats.readErrors.Add(1)
