@@ -432,9 +432,23 @@ func (g *Gateway) Close() error {
 		if g.demo != nil {
 			g.demo.close()
 		}
+		// Shutdown, not Close: an endpoint serves what its socket reader
+		// already took from the kernel (an io_uring receive takes datagrams
+		// ahead of the reader) and leaves the rest queued, for the new
+		// process of a graceful restart that holds the same sockets.
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var sw sync.WaitGroup
 		for _, ep := range g.eps {
-			_ = ep.Close()
+			sw.Add(1)
+			go func() {
+				defer sw.Done()
+				if err := ep.Shutdown(sctx); err != nil && !errors.Is(err, endpoint.ErrClosed) && !errors.Is(err, net.ErrClosed) {
+					g.log.Warn("coap endpoint shutdown", "err", err)
+				}
+			}()
 		}
+		sw.Wait()
+		scancel()
 		if g.group != nil {
 			_ = g.group.Close()
 		}

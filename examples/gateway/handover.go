@@ -18,7 +18,10 @@ import (
 // executable and hands it its listening sockets (the CoAP UDP sockets and the
 // MQTT TCP listener) as inherited file descriptors, then shuts down as for
 // SIGTERM: ingest stops, queued readings are published, the uplink store is
-// synced and closed. The new process holds the very same sockets, so
+// synced and closed. Ingest stops with endpoint.Shutdown: each CoAP reader
+// stops taking datagrams from the shared socket (cancelling its io_uring
+// receive) and serves those it already took, so a datagram is served by the
+// old process or the new one, never lost between them. The new process holds the very same sockets, so
 // datagrams and connection attempts that arrive meanwhile wait in the
 // kernel's socket buffers and accept queue; it waits for the old process to
 // exit (EOF on an inherited pipe) before it opens the stores and starts

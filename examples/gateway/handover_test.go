@@ -128,7 +128,13 @@ max_backoff = "200ms"
 	seen := map[float64]bool{}
 	defer func() {
 		if t.Failed() {
-			t.Logf("%d/%d readings arrived", len(seen), N)
+			var missing []int
+			for i := 0; i < N && len(missing) < 50; i++ {
+				if !seen[float64(i)] {
+					missing = append(missing, i)
+				}
+			}
+			t.Logf("%d/%d readings arrived; missing (first 50): %v", len(seen), N, missing)
 		}
 	}()
 	waitFor(t, 30*time.Second, "every reading across the restart", func() bool {
