@@ -30,19 +30,36 @@ type upstreamSub struct {
 }
 
 func newUpstreamSub(t *testing.T, addr, filter string, qos uint8) *upstreamSub {
+	return newSlowUpstreamSub(t, addr, filter, qos, 0, 0)
+}
+
+// newSlowUpstreamSub is newUpstreamSub with a subscriber that stops
+// reading for pause after pauseAt messages, as one starved of CPU does: the
+// upstream broker must queue for it meanwhile.
+func newSlowUpstreamSub(t *testing.T, addr, filter string, qos uint8, pauseAt int, pause time.Duration) *upstreamSub {
 	cp := v5("up-sub")
 	u := &upstreamSub{seen: make(map[string]int), c: tcpClient(t, addr, cp), done: make(chan struct{})}
 	u.c.sub(filter, qos)
 	go func() {
 		defer close(u.done)
-		for {
-			p, err := u.c.readTimeout(30 * time.Second)
+		// A quiet period (the bridge stalled, or the uplink down for a
+		// while) does not end the subscriber: its reads are bounded only by
+		// an overall deadline (the Framer keeps a read error, so a timed-out
+		// read cannot be retried), and the test's cleanup closes it.
+		end := time.Now().Add(3 * time.Minute)
+		for n := 1; ; n++ {
+			if n == pauseAt {
+				time.Sleep(pause)
+			}
+			p, err := u.c.readTimeout(time.Until(end))
 			if err != nil {
 				return
 			}
 			if pp, ok := p.(*mqtt.Publish); ok {
 				if pp.QoS == 1 {
-					u.c.write(&mqtt.Ack{Type: mqtt.TypePuback, Version: mqtt.V5, ID: pp.ID})
+					if u.c.tryWrite(&mqtt.Ack{Type: mqtt.TypePuback, Version: mqtt.V5, ID: pp.ID}) != nil {
+						return // closed by the test's cleanup
+					}
 				}
 				u.mu.Lock()
 				u.seen[string(pp.Topic)+" "+string(pp.Payload)]++
@@ -51,6 +68,15 @@ func newUpstreamSub(t *testing.T, addr, filter string, qos uint8) *upstreamSub {
 		}
 	}()
 	return u
+}
+
+// tryWrite writes p like write, but reports an error instead of failing
+// the test: for goroutines that may outlive it.
+func (c *tclient) tryWrite(p mqtt.Packet) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.fr.WritePacket(p)
 }
 
 func (u *upstreamSub) count() int {
@@ -152,7 +178,9 @@ func TestBridgeStoreAndForward(t *testing.T) {
 		pub.pubAcked("data/x", strconv.Itoa(i), 1, false, mqtt.PacketID(i%60000+1))
 	}
 	eventually(t, "all stored", func() bool { return br.Stats().Out == n })
-	up2 := testutil.StartMosquitto(t, testutil.MosquittoConfig{})
+	// 2000 stored messages arrive at once: no mosquitto queue limit (the
+	// default, 1000, drops messages for a subscriber that falls behind).
+	up2 := testutil.StartMosquitto(t, testutil.MosquittoConfig{Extra: []string{"max_queued_messages 0"}})
 	usub := newUpstreamSub(t, up2.Addr(), "gw/#", 1)
 	addr.Store(up2.Addr())
 	deadline := time.Now().Add(60 * time.Second)
@@ -218,7 +246,9 @@ func TestBridgeLinkCuts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	up := testutil.StartMosquitto(t, testutil.MosquittoConfig{})
+	// No mosquitto queue limit: a slow upstream subscriber must not lose
+	// messages upstream (the default max_queued_messages is 1000).
+	up := testutil.StartMosquitto(t, testutil.MosquittoConfig{Extra: []string{"max_queued_messages 0"}})
 	proxy := newCutProxy(t, up.Addr())
 	st, err := filestore.Open(t.TempDir(), filestore.Config{Sync: filestore.SyncNever})
 	if err != nil {
@@ -236,7 +266,10 @@ func TestBridgeLinkCuts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer br.Close()
-	usub := newUpstreamSub(t, up.Addr(), "gw/#", 1)
+	// The subscriber falls behind once by far more than mosquitto's default
+	// queue (20 in flight + 1000 queued): under CPU load it does so by
+	// itself, and mosquitto then dropped messages silently.
+	usub := newSlowUpstreamSub(t, up.Addr(), "gw/#", 1, 50, 2*time.Second)
 	eventually(t, "upstream connected", func() bool { return br.Upstream().Connected })
 	const n = 10000
 	const cutPeriod = 150 * time.Millisecond
@@ -264,7 +297,9 @@ func TestBridgeLinkCuts(t *testing.T) {
 		}
 	}
 	if c := usub.count(); c != n {
-		t.Fatalf("upstream got %d of %d messages (%+v)", c, n, br.Upstream())
+		t.Errorf("upstream got %d of %d messages", c, n)
+		logBridgeState(t, b, br)
+		t.FailNow()
 	}
 	t.Logf("10,000 messages, %d link cuts, upstream client %+v", cuts, br.Upstream())
 }
@@ -344,7 +379,7 @@ func TestBridgeSIGKILL(t *testing.T) {
 	h.kill() // SIGKILL, some messages in the broker's queue, some in the bridge's store
 	_, port, _ := net.SplitHostPort(upAddr)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	os.WriteFile(conf, []byte("listener "+port+" 127.0.0.1\nallow_anonymous true\nuser root\n"), 0o600)
+	os.WriteFile(conf, []byte("listener "+port+" 127.0.0.1\nallow_anonymous true\nuser root\nmax_queued_messages 0\n"), 0o600)
 	testutil.StartPeer(t, testutil.PeerConfig{Name: "mosquitto", Args: []string{"-c", conf}, Addr: upAddr,
 		Ready: testutil.TCPReady(upAddr)})
 	usub := newUpstreamSub(t, upAddr, "gw/#", 1)
@@ -357,4 +392,35 @@ func TestBridgeSIGKILL(t *testing.T) {
 		t.Fatalf("upstream got %d of %d messages acknowledged before the kill", c, n)
 	}
 	h.kill()
+}
+
+// logBridgeState logs the local broker's, the bridge's and both of its
+// clients' counters, and the bridge session's queue and window.
+func logBridgeState(t *testing.T, b *Broker, br *Bridge) {
+	t.Helper()
+	t.Logf("local broker: %+v", b.Stats())
+	id := "$bridge/" + br.cfg.Name
+	cs, ok := b.ClientStats(id)
+	t.Logf("local session %s (%v): %+v", id, ok, cs)
+	t.Logf("bridge: %+v", br.Stats())
+	t.Logf("bridge local client: %+v", br.local.Stats())
+	t.Logf("bridge upstream client: %+v", br.Upstream())
+	b.mu.RLock()
+	s := b.sessions[id]
+	b.mu.RUnlock()
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]mqtt.PacketID, 0, len(s.inflight))
+	for _, o := range s.inflight {
+		ids = append(ids, o.id)
+	}
+	if c := s.conn; c != nil {
+		t.Logf("session conn: writing=%v dead=%v resend=%v window=%d ctrl=%d bytes; queued %d; in flight %v",
+			c.writing, c.dead, c.resend, c.window, len(c.ctrl), s.qlen(), ids)
+	} else {
+		t.Logf("session offline; queued %d; in flight %v", s.qlen(), ids)
+	}
 }
