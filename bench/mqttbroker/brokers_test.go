@@ -3,6 +3,7 @@ package mqttbrokerbench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -115,7 +116,26 @@ func startMochi(tb testing.TB) (*target, error) {
 	if err := waitTCP(addr); err != nil {
 		return nil, err
 	}
-	return &target{name: "mochi", addr: addr, mem: goMem, rss: selfRSS, stop: func() { s.Close() }}, nil
+	return &target{name: "mochi", addr: addr, mem: goMem, rss: selfRSS, stop: func() { closeMochi(s) }}, nil
+}
+
+// closeMochi closes a mochi server, waiting at most 10 s: mochi v2.7.9's
+// Close can deadlock while clients are still disconnecting (a recursive
+// read lock in Clients.GetByListener against a waiting writer: mochi issue
+// 488, fix unmerged), which hung the benchmark after the 10,000 idle
+// connections closed. The server's goroutines are then left behind; the
+// benchmark process ends soon anyway.
+func closeMochi(s *mochi.Server) {
+	done := make(chan struct{})
+	go func() {
+		_ = s.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		fmt.Fprintln(os.Stderr, "mochi: Close did not return in 10 s (mochi issue 488); left behind")
+	}
 }
 
 // startMosquitto runs mosquitto on a free port for at most 15 minutes.
