@@ -3,6 +3,7 @@
 package mempool_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/edgekit/edgekit/mempool"
@@ -109,5 +110,23 @@ func BenchmarkMake(b *testing.B) {
 				sink[n-1] = 1
 			}
 		})
+	}
+}
+
+// BenchmarkSyncPoolBare is the floor the pool is measured against: a bare
+// sync.Pool of *[]byte, Get and Put with no classes and no reference count.
+func BenchmarkSyncPoolBare(b *testing.B) {
+	const n = 1 << 10
+	var sp sync.Pool
+	b.ReportAllocs()
+	b.SetBytes(n)
+	for b.Loop() {
+		bp, _ := sp.Get().(*[]byte)
+		if bp == nil {
+			s := make([]byte, n)
+			bp = &s
+		}
+		(*bp)[n-1] = 1
+		sp.Put(bp)
 	}
 }

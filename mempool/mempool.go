@@ -88,6 +88,11 @@ type Pool struct {
 	stripeMask  uint8
 
 	dbg poolDebug
+
+	// gcEpoch counts garbage collections while the per-P magazines are in
+	// use (see sysPool); a magazine from an older epoch is emptied. It is
+	// a separate object: the GC watch holds it, and must not hold the Pool.
+	gcEpoch *atomic.Uint32
 }
 
 // class is one size class, or the oversize bucket (size -1) after the last.
@@ -159,6 +164,7 @@ func New(cfg Config) (*Pool, error) {
 		minShift: uint8(minShift),
 		freeList: freeList,
 		count:    cfg.CountOps || debugEnabled,
+		gcEpoch:  new(atomic.Uint32),
 	}
 	p.classes[nclass].size = -1
 	for i := 0; i < nclass; i++ {
@@ -166,7 +172,12 @@ func New(cfg Config) (*Pool, error) {
 		c.size = minSize << i
 		if freeList {
 			c.free.bufs = make([]*Buf, 0, maxIdle)
+		} else {
+			c.sys.init(c.size, p.gcEpoch)
 		}
+	}
+	if !freeList {
+		watchGC(p, p.gcEpoch)
 	}
 	if p.count {
 		// Stripes: a power of two at least twice GOMAXPROCS, at most 32.
@@ -212,6 +223,24 @@ func (p *Pool) Get(n int) *Buf {
 	var b *Buf
 	if p.freeList {
 		b = c.free.get()
+	} else if magazines && c.sys.mags != nil {
+		// The per-P magazine (see sysPool), inlined by hand: the hot path.
+		pid := procPin()
+		if pid < len(c.sys.mags) {
+			// A magazine from before a collection is emptied by the next
+			// put; taking from it meanwhile is reuse, which is fine.
+			m := &c.sys.mags[pid]
+			if m.n > 0 {
+				// The slot keeps its pointer until overwritten or dropped:
+				// at most magCap buffers per P stay reachable that way.
+				m.n--
+				b = m.bufs[m.n]
+			}
+		}
+		procUnpin()
+		if b == nil {
+			b = c.sys.get()
+		}
 	} else {
 		b = c.sys.get()
 	}
@@ -316,6 +345,24 @@ func (b *Buf) Release() {
 		p.debugPoison(b)
 	}
 	if !p.freeList {
+		if magazines && c.sys.mags != nil {
+			pid := procPin()
+			if pid < len(c.sys.mags) {
+				m := &c.sys.mags[pid]
+				if e := c.sys.epoch.Load(); m.epoch != e {
+					m.drop(e)
+				}
+				if m.n < magCap {
+					m.bufs[m.n] = b
+					m.n++
+					procUnpin()
+					return
+				}
+			}
+			procUnpin()
+			c.sys.put(b)
+			return
+		}
 		c.sys.put(b)
 	} else if !c.free.put(b) {
 		c.drops.Add(1)
