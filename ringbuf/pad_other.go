@@ -7,4 +7,7 @@ package ringbuf
 const cacheLine = 64
 
 // defaultSpin is the default Config.Spin.
-const defaultSpin = 64
+const defaultSpin = 16
+
+// spinWaits: spinning calls wait Config.PollInterval between polls.
+const spinWaits = true

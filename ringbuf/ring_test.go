@@ -118,14 +118,14 @@ func TestConfigCapacity(t *testing.T) {
 }
 
 func TestWaitConfig(t *testing.T) {
-	if w := (Config{}).waitConfig(); w.spin != defaultSpin || w.yield != defaultYield {
+	if w := (Config{}).waitConfig(); w.spin != defaultSpin || w.yield != defaultYield || w.poll != defaultPoll {
 		t.Errorf("zero Config wait = %+v", w)
 	}
-	if w := (Config{Spin: -1, Yield: -1}).waitConfig(); w.spin != 0 || w.yield != 0 {
+	if w := (Config{Spin: -1, Yield: -1, PollInterval: -1}).waitConfig(); w.spin != 0 || w.yield != 0 || w.poll != 0 {
 		t.Errorf("negative wait = %+v; want none", w)
 	}
-	if w := (Config{Spin: 3, Yield: 5}).waitConfig(); w.spin != 3 || w.yield != 5 {
-		t.Errorf("wait = %+v; want 3, 5", w)
+	if w := (Config{Spin: 3, Yield: 5, PollInterval: 7}).waitConfig(); w.spin != 3 || w.yield != 5 || w.poll != 7 {
+		t.Errorf("wait = %+v; want 3, 5, 7ns", w)
 	}
 }
 
