@@ -56,10 +56,17 @@ func (g *Gateway) parseCommand(p *mqtt.Publish) (*command, bool) {
 }
 
 // onLocalPublish is the broker's OnPublish hook: commands from local
-// clients.
+// clients, and local messages forwarded upstream (uplink.up rules; see
+// forward.go). A message that must go upstream but cannot be stored there
+// is refused, so it is neither acknowledged with success nor routed.
 func (g *Gateway) onLocalPublish(ci *broker.ClientInfo, p *mqtt.Publish) mqtt.ReasonCode {
 	if ci == nil { // the gateway's own messages
 		return mqtt.Success
+	}
+	if len(g.cfg.Uplink.Up) > 0 {
+		if code := g.forwardUp(ci, p); code.IsError() {
+			return code
+		}
 	}
 	if c, ok := g.parseCommand(p); ok {
 		g.submitCommand(c)

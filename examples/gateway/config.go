@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/edgekit/edgekit/mqtt"
 )
 
 // Config is the gateway's configuration: a TOML file (see gateway.example.toml)
@@ -30,7 +31,23 @@ type Config struct {
 	Pipeline PipelineConfig `toml:"pipeline"`
 	Devices  DevicesConfig  `toml:"devices"`
 	HTTP     HTTPConfig     `toml:"http"`
+	Mesh     MeshConfig     `toml:"mesh"`
 	Demo     DemoConfig     `toml:"demo"`
+}
+
+// MeshConfig configures the Bluetooth Mesh side.
+type MeshConfig struct {
+	// Bearer is where the gateway's mesh node sits: "off", "air" (the
+	// in-memory air; with -demo its simulated nodes are there), "hci" (a
+	// Bluetooth controller through an HCI user channel, Linux only; the
+	// start fails if none answers) or "auto" (hci when a controller
+	// answers, else the air, with a warning). Default: "air" with -demo,
+	// "off" otherwise.
+	Bearer string `toml:"bearer"`
+	// HCIIndex selects the controller hci<N>. It must be down (hciconfig
+	// hci0 down, or not managed by bluetoothd) and the gateway needs
+	// CAP_NET_ADMIN.
+	HCIIndex int `toml:"hci_index"`
 }
 
 // CoAPConfig configures CoAP ingest.
@@ -84,6 +101,39 @@ type UplinkConfig struct {
 	MaxBackoff Duration `toml:"max_backoff"`
 	// StoreMaxBytes bounds the store (0: 256 MiB).
 	StoreMaxBytes int64 `toml:"store_max_bytes"`
+	// Up lists the forwarding rules for messages that local MQTT clients
+	// publish to the embedded broker: each matching message goes upstream
+	// through the uplink's store (see forward.go).
+	Up []ForwardRule `toml:"up"`
+	// Down lists the rules for upstream messages delivered to the embedded
+	// broker's local clients.
+	Down []ForwardRule `toml:"down"`
+}
+
+// ForwardRule maps topics from one side of the uplink to the other: a
+// message whose topic matches Filter on the source side is published on
+// the other side as Prefix + (topic without Strip).
+type ForwardRule struct {
+	// Filter is an MQTT topic filter on the source side (the embedded
+	// broker for uplink.up, the upstream broker for uplink.down).
+	Filter string `toml:"filter"`
+	// Prefix is put in front of the topic on the destination side ("" for
+	// none), e.g. "site-3/".
+	Prefix string `toml:"prefix"`
+	// Strip is removed from the start of the source topic first; it must
+	// be a literal prefix of Filter (no wildcards), e.g. "cloud/gw-17/".
+	Strip string `toml:"strip"`
+	// QoS is the highest QoS the rule forwards with: 0 or 1 (default 1).
+	// A message keeps its own QoS when that is lower.
+	QoS *int `toml:"qos"`
+}
+
+// qos returns the rule's QoS with its default.
+func (r *ForwardRule) qos() uint8 {
+	if r.QoS == nil {
+		return 1
+	}
+	return uint8(*r.QoS)
 }
 
 // PipelineConfig sizes the queues and workers between ingest and MQTT.
@@ -249,6 +299,12 @@ func (c *Config) applyDefaults(demo bool) {
 	if c.Devices.MaxDevices == 0 {
 		c.Devices.MaxDevices = 10000
 	}
+	if c.Mesh.Bearer == "" {
+		c.Mesh.Bearer = "off"
+		if demo {
+			c.Mesh.Bearer = "air"
+		}
+	}
 	if demo {
 		if c.Demo.CoAPSensors == 0 {
 			c.Demo.CoAPSensors = 4
@@ -336,6 +392,23 @@ func (c *Config) validate() error {
 	if c.Uplink.StoreMaxBytes < 0 {
 		return badKey("uplink.store_max_bytes", "negative")
 	}
+	for i, r := range c.Uplink.Up {
+		if err := r.validate("uplink.up[" + strconv.Itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
+	for i, r := range c.Uplink.Down {
+		if err := r.validate("uplink.down[" + strconv.Itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
+	if c.Uplink.Addr == "" && len(c.Uplink.Up)+len(c.Uplink.Down) > 0 {
+		key := "uplink.up"
+		if len(c.Uplink.Up) == 0 {
+			key = "uplink.down"
+		}
+		return badKey(key, "forwarding rules need uplink.addr")
+	}
 	if c.Pipeline.Queue < 2 || c.Pipeline.Queue > 1<<22 {
 		return badKey("pipeline.queue", "%d is not in 2..4194304", c.Pipeline.Queue)
 	}
@@ -362,6 +435,14 @@ func (c *Config) validate() error {
 			return badKey("http.listen", "%v (want ip:port)", err)
 		}
 	}
+	switch c.Mesh.Bearer {
+	case "off", "air", "hci", "auto":
+	default:
+		return badKey("mesh.bearer", "%q is not off, air, hci or auto", c.Mesh.Bearer)
+	}
+	if c.Mesh.HCIIndex < 0 || c.Mesh.HCIIndex > 0xfffe {
+		return badKey("mesh.hci_index", "%d is not in 0..65534", c.Mesh.HCIIndex)
+	}
 	if c.Demo.CoAPSensors < 0 || c.Demo.CoAPSensors > 1000 {
 		return badKey("demo.coap_sensors", "%d is not in 0..1000", c.Demo.CoAPSensors)
 	}
@@ -370,6 +451,32 @@ func (c *Config) validate() error {
 	}
 	if c.Demo.Interval < 0 {
 		return badKey("demo.interval", "negative")
+	}
+	return nil
+}
+
+// validate checks one forwarding rule; key names it ("uplink.up[0]").
+func (r *ForwardRule) validate(key string) error {
+	if r.Filter == "" {
+		return badKey(key+".filter", "missing")
+	}
+	if err := mqtt.CheckTopicFilter([]byte(r.Filter)); err != nil {
+		return badKey(key+".filter", "%q: %v", r.Filter, err)
+	}
+	if strings.ContainsAny(r.Prefix, "+#") {
+		return badKey(key+".prefix", "%q has a wildcard", r.Prefix)
+	}
+	if err := mqtt.CheckTopicName([]byte(r.Prefix + "x")); err != nil {
+		return badKey(key+".prefix", "%q: %v", r.Prefix, err)
+	}
+	if strings.ContainsAny(r.Strip, "+#") {
+		return badKey(key+".strip", "%q has a wildcard", r.Strip)
+	}
+	if !strings.HasPrefix(r.Filter, r.Strip) {
+		return badKey(key+".strip", "%q is not a prefix of the filter %q", r.Strip, r.Filter)
+	}
+	if r.QoS != nil && (*r.QoS < 0 || *r.QoS > 1) {
+		return badKey(key+".qos", "%d is not 0 or 1", *r.QoS)
 	}
 	return nil
 }

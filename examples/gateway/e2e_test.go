@@ -82,10 +82,16 @@ type collector struct {
 
 func newCollector(t *testing.T, addr, filter string) *collector {
 	t.Helper()
+	return newCollectorID(t, addr, "collector", filter)
+}
+
+// newCollectorID is newCollector with a client identifier of its own.
+func newCollectorID(t *testing.T, addr, id, filter string) *collector {
+	t.Helper()
 	col := &collector{msgs: map[string][][]byte{}}
 	// A large Receive Maximum and a session that outlives a reconnect: the
 	// collector must not lose anything itself.
-	c, err := client.New(client.Config{Addr: addr, Version: mqtt.V5, ClientID: "collector", CleanStart: true,
+	c, err := client.New(client.Config{Addr: addr, Version: mqtt.V5, ClientID: id, CleanStart: true,
 		SessionExpiry: 600, ReceiveMaximum: 4096, DeliveryQueue: 4096,
 		Handler: func(m *mqtt.Publish) {
 			col.mu.Lock()

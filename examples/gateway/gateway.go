@@ -105,6 +105,7 @@ type Gateway struct {
 	demo      *demoSensors
 	shadow    *shadow
 	c         counters
+	fwd       fwdCounters
 	tasks     sync.Pool
 	started   time.Time
 	rates     rateSampler
@@ -388,10 +389,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		go func() {
 			sctx, cancel := context.WithTimeout(g.runCtx, 24*time.Hour)
 			defer cancel()
-			if _, err := g.up.Subscribe(sctx, g.onUplinkCommand, mqtt.Subscription{Filter: []byte(filter), QoS: 1}); err != nil {
+			// No Local: a local client's command forwarded up by an
+			// uplink.up rule must not come back and run twice.
+			if _, err := g.up.Subscribe(sctx, g.onUplinkCommand, mqtt.Subscription{Filter: []byte(filter), QoS: 1, NoLocal: true}); err != nil {
 				g.log.Warn("uplink subscribe", "err", err)
 			}
 		}()
+		g.startDown()
 		state := &mqtt.Publish{Topic: []byte("edge/" + g.cfg.Gateway + "/$gateway"), QoS: 1, Retain: true,
 			Payload: []byte(`{"status":"online"}`)}
 		_ = g.up.Publish(ctx, state)
@@ -471,6 +475,9 @@ func (g *Gateway) Close() error {
 			g.cmdQ.Close()
 		}
 		g.wg.Wait()
+		if g.mesh != nil {
+			g.mesh.close()
+		}
 		if g.cmdEP != nil {
 			_ = g.cmdEP.Close()
 		}

@@ -18,8 +18,12 @@
 //	mempool buffers) --> sched workers: SenML JSON/CBOR or plain values
 //	normalised to topics, device shadow --> embedded mqtt/broker + uplink
 //	(mqtt/client with its file store) --> upstream broker.
-//	Mesh nodes --in-memory air (blemesh/bearer)--> blemesh/node (the gateway
-//	is the provisioner) --> the same readings ring.
+//	Mesh nodes --in-memory air (blemesh/bearer) or a Bluetooth controller
+//	(blemesh/hci, mesh.bearer = "hci")--> blemesh/node (the gateway is the
+//	provisioner) --> the same readings ring.
+//	Local MQTT clients --embedded broker--> uplink.up rules --> the uplink
+//	store (acknowledged once stored); uplink.down rules bring upstream
+//	messages to local clients.
 //	Commands: MQTT (local or upstream) --> real-time class of the sched pool
 //	--> command ring --> CoAP PUT or mesh Generic OnOff/Level Set --> reply
 //	topic.
@@ -61,6 +65,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgekit/edgekit/blemesh/hci"
 	"github.com/edgekit/edgekit/mqtt"
 	"github.com/edgekit/edgekit/mqtt/client"
 	"github.com/edgekit/edgekit/sched"
@@ -195,13 +200,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- star
 	if err != nil {
 		return err
 	}
-	if o.demo && cfg.Demo.MeshNodes > 0 {
+	if cfg.Mesh.Bearer != "off" {
 		t0 := time.Now()
-		if g.mesh, err = newMeshSim(g, cfg.Demo.MeshNodes, cfg.Demo.Interval.D()); err != nil {
+		if g.mesh, err = g.openMesh(o.demo, hci.OpenUserChannel); err != nil {
 			g.Close()
 			return err
 		}
-		log.Info("mesh ready", "nodes", cfg.Demo.MeshNodes, "took", time.Since(t0).Round(time.Millisecond))
+		if g.mesh != nil {
+			log.Info("mesh ready", "bearer", g.mesh.bearerName(), "nodes", len(g.mesh.devs), "took", time.Since(t0).Round(time.Millisecond))
+		}
 	}
 	if o.demo && cfg.Demo.CoAPSensors > 0 {
 		if g.demo, err = newDemoSensors(g, cfg.Demo.CoAPSensors); err != nil {

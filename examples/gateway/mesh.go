@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	mrand "math/rand/v2"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/edgekit/edgekit/blemesh/access"
 	"github.com/edgekit/edgekit/blemesh/bearer"
+	"github.com/edgekit/edgekit/blemesh/hci"
 	"github.com/edgekit/edgekit/blemesh/node"
 	"github.com/edgekit/edgekit/blemesh/prov"
 )
@@ -49,13 +51,20 @@ const (
 )
 
 // meshSim runs the gateway's mesh side: a provisioner node (the gateway,
-// address 0x0001) and, in demo mode, simulated sensor nodes, all on an
-// in-memory air (package blemesh/bearer) driven in real time by one
-// goroutine. With a Bluetooth controller the same gateway node would sit on
-// the HCI bearer instead (not wired in this example yet).
+// address 0x0001) on one of two bearers, driven by one goroutine:
+//   - the in-memory air (package blemesh/bearer), with the demo's simulated
+//     sensor nodes on it, run in real time;
+//   - a Bluetooth controller through the Linux HCI bearer (package
+//     blemesh/hci, an HCI user channel on hci<mesh.hci_index>).
+//
+// Either way the gateway provisions (PB-ADV) every unprovisioned device
+// whose beacon it hears, gives it the AppKey, binds its Generic OnOff,
+// Level and Sensor Server models and sets its Sensor Server to publish to
+// the gateway.
 type meshSim struct {
 	g        *Gateway
-	air      *bearer.Air
+	air      *bearer.Air // the in-memory air, or nil
+	hb       *hci.Bearer // the HCI bearer, or nil
 	gw       *node.Node
 	devs     []*meshDevice
 	cmds     chan *meshCmd
@@ -64,7 +73,10 @@ type meshSim struct {
 	tid      atomic.Uint32
 	cfgRx    []cfgStatus
 	seen     map[[16]byte]bool
-	order    [][16]byte
+	order    [][16]byte // unprovisioned devices in the order heard
+	done     int        // m.order[:done] were provisioned (or failed)
+	nextAddr uint16
+	appKey   []byte // the AppKey Add parameters
 }
 
 type cfgStatus struct {
@@ -118,54 +130,19 @@ func randKey() (k [16]byte) {
 // time, before it returns.
 func newMeshSim(g *Gateway, n int, interval time.Duration) (*meshSim, error) {
 	m := &meshSim{g: g, air: bearer.NewAir(bearer.AirConfig{Start: time.Now(), Delay: 2 * time.Millisecond, Jitter: 3 * time.Millisecond}),
-		cmds: make(chan *meshCmd, 64), pending: map[uint16]*meshCmd{}, interval: interval, seen: map[[16]byte]bool{}}
-	client := func(id uint16, ops ...access.Opcode) node.Model {
-		return node.Model{ID: access.ModelID{ID: id}, Opcodes: ops}
-	}
+		cmds: make(chan *meshCmd, 64), pending: map[uint16]*meshCmd{}, interval: interval, seen: map[[16]byte]bool{}, nextAddr: firstNodeAddr}
 	r := m.air.Join(nil)
-	gw, err := node.New(node.Config{UUID: randKey(), Bearer: r, Handler: m.gatewayHandler, TransmitCount: 1,
-		Elements: []node.Element{{Models: []node.Model{
-			client(modelOnOffClient, opOnOffStatus), client(modelLevelClient, opLevelStatus), client(modelSensorClient, opSensorStatus)}}},
-		OnUnprovisioned: func(uuid [16]byte, _ uint16) {
-			if !m.seen[uuid] {
-				m.seen[uuid] = true
-				m.order = append(m.order, uuid)
-			}
-		}})
-	if err != nil {
-		return nil, fmt.Errorf("mesh gateway node: %w", err)
-	}
-	r.Attach(gw)
-	m.gw = gw
-	netKey, appKey := randKey(), randKey()
-	if err := gw.SelfProvision(m.air.Now(), prov.ProvisioningData{NetKey: netKey, UnicastAddress: gatewayMeshAddr}, randKey()); err != nil {
-		return nil, fmt.Errorf("mesh self-provision: %w", err)
-	}
-	add := access.AppKeyAdd{AppKeyIndex: appKeyIndex, AppKey: appKey}
-	ak, _ := add.AppendBinary(nil)
-	if err := m.configure(gatewayMeshAddr, access.OpAppKeyAdd, ak); err != nil {
+	if err := m.setupGateway(r, func(gw *node.Node) { r.Attach(gw) }); err != nil {
 		return nil, err
-	}
-	for _, id := range []uint16{modelOnOffClient, modelLevelClient, modelSensorClient} {
-		bind := access.ModelAppBind{ElementAddress: gatewayMeshAddr, AppKeyIndex: appKeyIndex, Model: access.ModelID{ID: id}}
-		b, _ := bind.AppendBinary(nil)
-		if err := m.configure(gatewayMeshAddr, access.OpModelAppBind, b); err != nil {
-			return nil, err
-		}
 	}
 
 	// The simulated devices: unprovisioned, beaconing.
 	for i := 0; i < n; i++ {
 		d := &meshDevice{uuid: randKey(), temp: 19 + float64(i), level: 0}
 		r := m.air.Join(nil)
-		dn, err := node.New(node.Config{UUID: d.uuid, Bearer: r, TransmitCount: 1, UnprovBeaconPeriod: 500 * time.Millisecond,
-			Handler: d.handle, Elements: []node.Element{{Models: []node.Model{
-				{ID: access.ModelID{ID: modelOnOffServer}, Opcodes: []access.Opcode{opOnOffGet, opOnOffSet, opOnOffSetUnack}},
-				{ID: access.ModelID{ID: modelLevelServer}, Opcodes: []access.Opcode{opLevelGet, opLevelSet, opLevelSetUnack}},
-				{ID: access.ModelID{ID: modelSensorServer}, Opcodes: []access.Opcode{opSensorGet}},
-			}}}})
+		dn, err := newMeshDeviceNode(d, r)
 		if err != nil {
-			return nil, fmt.Errorf("mesh node: %w", err)
+			return nil, err
 		}
 		r.Attach(dn)
 		d.n = dn
@@ -185,40 +162,18 @@ func newMeshSim(g *Gateway, n int, interval time.Duration) (*meshSim, error) {
 	for _, d := range m.devs {
 		byUUID[d.uuid] = d
 	}
-	addr := uint16(firstNodeAddr)
 	for _, uuid := range m.order {
 		d := byUUID[uuid]
 		if d == nil {
 			continue
 		}
+		addr, err := m.provision(uuid, 2*time.Minute)
+		if err != nil {
+			return nil, err
+		}
 		d.addr = addr
-		addr++
-		if err := gw.ProvisionDevice(m.air.Now(), uuid, d.addr); err != nil {
-			return nil, fmt.Errorf("mesh provision %04x: %w", d.addr, err)
-		}
-		ok, err := m.air.Run(2*time.Minute, func() bool { return gw.ProvisionResult().Done })
-		if err != nil || !ok || gw.ProvisionResult().Err != nil {
-			return nil, fmt.Errorf("mesh provision %04x: %v %v", d.addr, err, gw.ProvisionResult().Err)
-		}
-		g.c.meshProvision.Add(1)
-		g.log.Info("mesh node provisioned over PB-ADV", "addr", fmt.Sprintf("0x%04x", d.addr), "uuid", fmt.Sprintf("%x", uuid[:4]))
-		if err := m.configure(d.addr, access.OpAppKeyAdd, ak); err != nil {
-			return nil, err
-		}
-		for _, id := range []uint16{modelOnOffServer, modelLevelServer, modelSensorServer} {
-			bind := access.ModelAppBind{ElementAddress: d.addr, AppKeyIndex: appKeyIndex, Model: access.ModelID{ID: id}}
-			b, _ := bind.AppendBinary(nil)
-			if err := m.configure(d.addr, access.OpModelAppBind, b); err != nil {
-				return nil, err
-			}
-		}
-		pub := access.ModelPublication{ElementAddress: d.addr, PublishAddress: gatewayMeshAddr, AppKeyIndex: appKeyIndex,
-			PublishTTL: 7, Model: access.ModelID{ID: modelSensorServer}}
-		b, _ := pub.AppendBinary(nil)
-		if err := m.configure(d.addr, access.OpModelPublicationSet, b); err != nil {
-			return nil, err
-		}
 	}
+	m.done = len(m.order)
 	for i, d := range m.devs {
 		if d.addr == 0 {
 			return nil, fmt.Errorf("mesh: device %d sent no unprovisioned beacon", i)
@@ -227,17 +182,174 @@ func newMeshSim(g *Gateway, n int, interval time.Duration) (*meshSim, error) {
 	return m, nil
 }
 
+// newMeshHCI puts the gateway's provisioner node on an initialised HCI
+// bearer. Devices are provisioned as their beacons are heard (see run).
+func newMeshHCI(g *Gateway, hb *hci.Bearer) (*meshSim, error) {
+	m := &meshSim{g: g, hb: hb, cmds: make(chan *meshCmd, 64), pending: map[uint16]*meshCmd{}, seen: map[[16]byte]bool{},
+		nextAddr: firstNodeAddr}
+	if err := m.setupGateway(hb, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// newMeshDeviceNode builds a simulated device's node on bearer b:
+// unprovisioned, beaconing, with Generic OnOff, Level and Sensor Servers.
+func newMeshDeviceNode(d *meshDevice, b bearer.Bearer) (*node.Node, error) {
+	dn, err := node.New(node.Config{UUID: d.uuid, Bearer: b, TransmitCount: 1, UnprovBeaconPeriod: 500 * time.Millisecond,
+		Handler: d.handle, Elements: []node.Element{{Models: []node.Model{
+			{ID: access.ModelID{ID: modelOnOffServer}, Opcodes: []access.Opcode{opOnOffGet, opOnOffSet, opOnOffSetUnack}},
+			{ID: access.ModelID{ID: modelLevelServer}, Opcodes: []access.Opcode{opLevelGet, opLevelSet, opLevelSetUnack}},
+			{ID: access.ModelID{ID: modelSensorServer}, Opcodes: []access.Opcode{opSensorGet}},
+		}}}})
+	if err != nil {
+		return nil, fmt.Errorf("mesh node: %w", err)
+	}
+	return dn, nil
+}
+
+// setupGateway builds the gateway's node on b (attach, if set, connects
+// it to b), creates the network (new random NetKey and AppKey) and
+// configures the gateway's own client models.
+func (m *meshSim) setupGateway(b bearer.Bearer, attach func(*node.Node)) error {
+	client := func(id uint16, ops ...access.Opcode) node.Model {
+		return node.Model{ID: access.ModelID{ID: id}, Opcodes: ops}
+	}
+	gw, err := node.New(node.Config{UUID: randKey(), Bearer: b, Handler: m.gatewayHandler, TransmitCount: 1,
+		Elements: []node.Element{{Models: []node.Model{
+			client(modelOnOffClient, opOnOffStatus), client(modelLevelClient, opLevelStatus), client(modelSensorClient, opSensorStatus)}}},
+		OnUnprovisioned: func(uuid [16]byte, _ uint16) {
+			if !m.seen[uuid] {
+				m.seen[uuid] = true
+				m.order = append(m.order, uuid)
+			}
+		}})
+	if err != nil {
+		return fmt.Errorf("mesh gateway node: %w", err)
+	}
+	if attach != nil {
+		attach(gw)
+	}
+	m.gw = gw
+	netKey, appKey := randKey(), randKey()
+	if err := gw.SelfProvision(m.now(), prov.ProvisioningData{NetKey: netKey, UnicastAddress: gatewayMeshAddr}, randKey()); err != nil {
+		return fmt.Errorf("mesh self-provision: %w", err)
+	}
+	add := access.AppKeyAdd{AppKeyIndex: appKeyIndex, AppKey: appKey}
+	m.appKey, _ = add.AppendBinary(nil)
+	if err := m.configure(gatewayMeshAddr, access.OpAppKeyAdd, m.appKey); err != nil {
+		return err
+	}
+	for _, id := range []uint16{modelOnOffClient, modelLevelClient, modelSensorClient} {
+		bind := access.ModelAppBind{ElementAddress: gatewayMeshAddr, AppKeyIndex: appKeyIndex, Model: access.ModelID{ID: id}}
+		b, _ := bind.AppendBinary(nil)
+		if err := m.configure(gatewayMeshAddr, access.OpModelAppBind, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// provision provisions the device uuid over PB-ADV at the next free
+// address and configures it: AppKey, model bindings, and Sensor Server
+// publication to the gateway. It returns the device's address.
+func (m *meshSim) provision(uuid [16]byte, timeout time.Duration) (uint16, error) {
+	gw := m.gw
+	addr := m.nextAddr
+	if err := gw.ProvisionDevice(m.now(), uuid, addr); err != nil {
+		return 0, fmt.Errorf("mesh provision %04x: %w", addr, err)
+	}
+	ok, err := m.step(timeout, func() bool { return gw.ProvisionResult().Done })
+	if err != nil || !ok || gw.ProvisionResult().Err != nil {
+		return 0, fmt.Errorf("mesh provision %04x: %v %v", addr, err, gw.ProvisionResult().Err)
+	}
+	m.nextAddr += uint16(max(gw.ProvisionResult().Elements, 1))
+	m.g.c.meshProvision.Add(1)
+	m.g.log.Info("mesh node provisioned over PB-ADV", "addr", fmt.Sprintf("0x%04x", addr), "uuid", fmt.Sprintf("%x", uuid[:4]),
+		"bearer", m.bearerName())
+	if err := m.configure(addr, access.OpAppKeyAdd, m.appKey); err != nil {
+		return 0, err
+	}
+	for _, id := range []uint16{modelOnOffServer, modelLevelServer, modelSensorServer} {
+		bind := access.ModelAppBind{ElementAddress: addr, AppKeyIndex: appKeyIndex, Model: access.ModelID{ID: id}}
+		b, _ := bind.AppendBinary(nil)
+		if err := m.configure(addr, access.OpModelAppBind, b); err != nil {
+			return 0, err
+		}
+	}
+	pub := access.ModelPublication{ElementAddress: addr, PublishAddress: gatewayMeshAddr, AppKeyIndex: appKeyIndex,
+		PublishTTL: 7, Model: access.ModelID{ID: modelSensorServer}}
+	b, _ := pub.AppendBinary(nil)
+	if err := m.configure(addr, access.OpModelPublicationSet, b); err != nil {
+		return 0, err
+	}
+	return addr, nil
+}
+
+// bearerName names the mesh bearer in logs and the status page.
+func (m *meshSim) bearerName() string {
+	if m.hb != nil {
+		return "hci"
+	}
+	return "air"
+}
+
+// now is the mesh's clock: the air's simulated one, or the real one.
+func (m *meshSim) now() time.Time {
+	if m.air != nil {
+		return m.air.Now()
+	}
+	return time.Now()
+}
+
+// step runs the mesh for up to d or until cond (if not nil) holds, and
+// reports whether it held. On the air it runs in simulated time; on the
+// HCI bearer in real time, handing received advertisements to the gateway
+// node and running its timers.
+func (m *meshSim) step(d time.Duration, cond func() bool) (bool, error) {
+	if m.air != nil {
+		return m.air.Run(d, cond)
+	}
+	deadline := time.Now().Add(d)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		if cond != nil && cond() {
+			return true, nil
+		}
+		if err := m.hb.Err(); err != nil {
+			return false, err
+		}
+		now := time.Now()
+		if !now.Before(deadline) {
+			return false, nil
+		}
+		wait := min(deadline.Sub(now), 50*time.Millisecond) // bearer errors are polled
+		if dl, ok := m.gw.Deadline(); ok {
+			wait = max(min(wait, dl.Sub(now)), 0)
+		}
+		t.Reset(wait)
+		select {
+		case r := <-m.hb.Received():
+			a := r.Adv()
+			m.gw.Receive(time.Now(), &a)
+		case <-t.C:
+			m.gw.Tick(time.Now())
+		}
+	}
+}
+
 // configure sends a Configuration Client message and waits (in simulated
 // time) for its status, retrying.
 func (m *meshSim) configure(dst uint16, op access.Opcode, params []byte) error {
 	want, _ := access.StatusFor(op)
 	for attempt := 0; attempt < 5; attempt++ {
 		before := len(m.cfgRx)
-		if err := m.gw.SendConfig(m.air.Now(), dst, op, params); err != nil {
+		if err := m.gw.SendConfig(m.now(), dst, op, params); err != nil {
 			return fmt.Errorf("mesh config %v to %04x: %w", op, dst, err)
 		}
 		var st []byte
-		_, err := m.air.Run(5*time.Second, func() bool {
+		_, err := m.step(5*time.Second, func() bool {
 			for _, s := range m.cfgRx[before:] {
 				if s.op == want && s.src == dst {
 					st = s.params
@@ -381,8 +493,12 @@ func (d *meshDevice) sensorStatus() []byte {
 	return append(b, byte(int8(math.Round(d.temp*2))))
 }
 
-// run drives the air in real time until ctx ends.
+// run drives the mesh in real time until ctx ends.
 func (m *meshSim) run(ctx context.Context) {
+	if m.hb != nil {
+		m.runHCI(ctx)
+		return
+	}
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	last := time.Now()
@@ -409,6 +525,60 @@ func (m *meshSim) run(ctx context.Context) {
 	}
 }
 
+// runHCI drives the gateway node over the HCI bearer until ctx ends (or
+// the controller goes away), provisioning the devices it hears.
+func (m *meshSim) runHCI(ctx context.Context) {
+	defer func() {
+		for _, c := range m.pending {
+			close(c.done)
+		}
+		m.pending = map[uint16]*meshCmd{}
+	}()
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		wait := time.Hour
+		if dl, ok := m.gw.Deadline(); ok {
+			wait = max(time.Until(dl), 0)
+		}
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-m.cmds:
+			m.start(c)
+		case r := <-m.hb.Received():
+			a := r.Adv()
+			m.gw.Receive(time.Now(), &a)
+		case <-t.C:
+			m.gw.Tick(time.Now())
+		case <-poll.C:
+			if err := m.hb.Err(); err != nil {
+				m.g.log.Error("mesh: the HCI bearer stopped; mesh is down", "err", err)
+				return
+			}
+			m.provisionHeard(ctx)
+		}
+	}
+}
+
+// provisionHeard provisions the devices heard since the last call. A
+// device that fails is forgotten, so its next beacon retries it.
+func (m *meshSim) provisionHeard(ctx context.Context) {
+	for m.done < len(m.order) && ctx.Err() == nil {
+		uuid := m.order[m.done]
+		if _, err := m.provision(uuid, 30*time.Second); err != nil {
+			m.g.log.Warn("mesh: provisioning failed; retrying on its next beacon", "uuid", fmt.Sprintf("%x", uuid[:4]), "err", err)
+			delete(m.seen, uuid)
+			m.order = append(m.order[:m.done], m.order[m.done+1:]...)
+			return
+		}
+		m.done++
+	}
+}
+
 // publishDue makes the simulated sensors publish their temperature.
 func (m *meshSim) publishDue() {
 	now := m.air.Now()
@@ -430,7 +600,7 @@ func (m *meshSim) start(c *meshCmd) {
 		close(old.done) // superseded
 	}
 	m.pending[c.addr] = c
-	if err := m.gw.Send(m.air.Now(), &node.Outgoing{DST: c.addr, AppKeyIndex: appKeyIndex, TTL: 0xff, Opcode: c.op, Params: c.params}); err != nil {
+	if err := m.gw.Send(m.now(), &node.Outgoing{DST: c.addr, AppKeyIndex: appKeyIndex, TTL: 0xff, Opcode: c.op, Params: c.params}); err != nil {
 		delete(m.pending, c.addr)
 		close(c.done)
 	}
@@ -476,5 +646,90 @@ func (m *meshSim) command(ctx context.Context, addr uint16, resource string, pay
 		return s, nil
 	case <-ctx.Done():
 		return "", fmt.Errorf("mesh: no status from 0x%04x: %w", addr, ctx.Err())
+	}
+}
+
+// hciOpener opens the controller hci<index> as an H:4 stream:
+// hci.OpenUserChannel, or a fake controller in tests.
+type hciOpener func(index uint16) (io.ReadWriteCloser, error)
+
+// hciInitTimeout bounds the controller's initialisation (reset, event
+// masks, advertising and scan parameters).
+const hciInitTimeout = 5 * time.Second
+
+// openMesh builds the mesh side that mesh.bearer asks for (nil for "off").
+// "hci" fails when the controller cannot be opened or initialised (on
+// systems other than Linux with an error wrapping errors.ErrUnsupported);
+// "auto" then falls back to the in-memory air and logs why. The demo's
+// simulated nodes (demo.mesh_nodes) live on the air only.
+func (g *Gateway) openMesh(demo bool, open hciOpener) (*meshSim, error) {
+	cfg := g.cfg
+	nodes := 0
+	if demo {
+		nodes = cfg.Demo.MeshNodes
+	}
+	switch cfg.Mesh.Bearer {
+	case "off":
+		return nil, nil
+	case "hci", "auto":
+		m, err := g.openMeshHCI(open)
+		if err == nil {
+			if nodes > 0 {
+				g.log.Warn("mesh: the demo's simulated nodes need the in-memory air; the HCI bearer has only real devices", "demo_mesh_nodes", nodes)
+			}
+			return m, nil
+		}
+		if cfg.Mesh.Bearer == "hci" {
+			return nil, err
+		}
+		g.log.Warn("mesh: no usable Bluetooth controller, using the in-memory air instead (mesh.bearer = auto)",
+			"hci_index", cfg.Mesh.HCIIndex, "err", err)
+	}
+	if nodes == 0 {
+		g.log.Info("mesh: on the in-memory air with no simulated nodes (demo.mesh_nodes with -demo adds some)")
+	}
+	return newMeshSim(g, nodes, cfg.Demo.Interval.D())
+}
+
+// openMeshHCI opens and initialises hci<mesh.hci_index> and puts the
+// gateway's node on it.
+func (g *Gateway) openMeshHCI(open hciOpener) (*meshSim, error) {
+	idx := uint16(g.cfg.Mesh.HCIIndex)
+	name := "hci" + strconv.Itoa(int(idx))
+	rw, err := open(idx)
+	if err != nil {
+		return nil, fmt.Errorf("mesh.bearer: %s: %w", name, err)
+	}
+	hb := hci.New(rw, hci.Config{Logger: g.log.With("component", "hci")})
+	ctx, cancel := context.WithTimeout(g.runCtx, hciInitTimeout)
+	err = hb.Init(ctx)
+	cancel()
+	if err == nil {
+		var m *meshSim
+		if m, err = newMeshHCI(g, hb); err == nil {
+			g.log.Info("mesh: on the HCI bearer", "controller", name)
+			return m, nil
+		}
+	}
+	(&meshSim{g: g, hb: hb}).close()
+	return nil, fmt.Errorf("mesh.bearer: %s: %w", name, err)
+}
+
+// close releases the mesh's controller, if any, once run has returned. It
+// waits a little for the bearer's goroutines: a reader blocked in a read
+// that closing cannot interrupt is left behind (and logged).
+func (m *meshSim) close() {
+	if m.hb == nil {
+		return
+	}
+	_ = m.hb.Close()
+	done := make(chan struct{})
+	go func() { m.hb.Wait(); close(done) }()
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		m.g.log.Warn("mesh: the HCI bearer's goroutines did not stop within 2 s")
 	}
 }

@@ -82,28 +82,32 @@ func (g *Gateway) Status() status {
 		epDropped += ep.Stats().Dropped
 	}
 	s.Drops = map[string]uint64{
-		"ring_full":      g.c.ringFull.Load(),
-		"bad_request":    g.c.badRequest.Load(),
-		"device_limit":   g.c.deviceLimit.Load(),
-		"coap_dropped":   epDropped,
-		"uplink_errors":  g.c.uplinkErrors.Load(),
-		"broker_dropped": bs.DroppedQoS0 + bs.DroppedOldest + bs.DroppedExpired + bs.DroppedTooLarge,
-		"commands_busy":  g.c.commandsBusy.Load(),
+		"ring_full":           g.c.ringFull.Load(),
+		"bad_request":         g.c.badRequest.Load(),
+		"device_limit":        g.c.deviceLimit.Load(),
+		"coap_dropped":        epDropped,
+		"uplink_errors":       g.c.uplinkErrors.Load(),
+		"broker_dropped":      bs.DroppedQoS0 + bs.DroppedOldest + bs.DroppedExpired + bs.DroppedTooLarge,
+		"commands_busy":       g.c.commandsBusy.Load(),
+		"forward_up_failed":   g.fwd.upFailed.Load(),
+		"forward_down_failed": g.fwd.downFailed.Load(),
 	}
 	if g.up != nil {
 		s.Drops["uplink_dropped"] = g.up.Stats().Dropped
 	}
 	s.Count = map[string]uint64{
-		"received":      g.c.received.Load(),
-		"readings":      g.c.readings.Load(),
-		"published":     g.c.publishedLoc.Load(),
-		"uplinked":      g.c.publishedUp.Load(),
-		"state_updates": g.c.stateUpdates.Load(),
-		"commands":      g.c.commands.Load(),
-		"commands_ok":   g.c.commandsOK.Load(),
-		"commands_fail": g.c.commandsFail.Load(),
-		"mesh_readings": g.c.meshReadings.Load(),
-		"mesh_nodes":    g.c.meshProvision.Load(),
+		"received":       g.c.received.Load(),
+		"readings":       g.c.readings.Load(),
+		"published":      g.c.publishedLoc.Load(),
+		"uplinked":       g.c.publishedUp.Load(),
+		"state_updates":  g.c.stateUpdates.Load(),
+		"commands":       g.c.commands.Load(),
+		"commands_ok":    g.c.commandsOK.Load(),
+		"commands_fail":  g.c.commandsFail.Load(),
+		"mesh_readings":  g.c.meshReadings.Load(),
+		"mesh_nodes":     g.c.meshProvision.Load(),
+		"forwarded_up":   g.fwd.up.Load(),
+		"forwarded_down": g.fwd.down.Load(),
 	}
 	if g.coapAddr.IsValid() {
 		s.CoAP.Addr = g.coapAddr.String()
@@ -136,6 +140,9 @@ func (g *Gateway) metrics() *prometheus.Registry {
 	counter("commands_total", "Commands received.", g.c.commands.Load)
 	counter("commands_failed_total", "Commands that failed.", g.c.commandsFail.Load)
 	counter("mesh_readings_total", "Readings from the mesh.", g.c.meshReadings.Load)
+	counter("forwarded_up_total", "Local clients' messages forwarded upstream (uplink.up rules).", g.fwd.up.Load)
+	counter("forwarded_down_total", "Upstream messages delivered locally (uplink.down rules).", g.fwd.down.Load)
+	counter("forward_failed_total", "Messages an uplink.up or uplink.down rule could not forward.", func() uint64 { return g.fwd.upFailed.Load() + g.fwd.downFailed.Load() })
 	counter("coap_dropped_total", "Datagrams dropped by the CoAP endpoints.", func() uint64 {
 		var n uint64
 		for _, ep := range g.eps {
