@@ -154,13 +154,19 @@ type Config struct {
 	// Multicast marks a socket joined to a multicast group: requests it
 	// receives are handled per RFC 7252 §8.2 (no Reset, no error
 	// responses, each response delayed by a random time within Leisure,
-	// default 5 s). At most MaxPendingMulticast responses (default 256)
+	// default 5 s; a CON request, which §8.1 forbids, is ignored rather
+	// than acknowledged). At most MaxPendingMulticast responses (default 256)
 	// wait at a time, in one queue driven by one timer; a response beyond
 	// it is dropped and counted in Stats.MulticastDropped (the handler
 	// has run).
 	Multicast           bool
 	Leisure             time.Duration
 	MaxPendingMulticast int
+
+	// Echo makes the server require a fresh Echo option (RFC 9175) on
+	// unsafe requests and/or before large responses; off by default. See
+	// [EchoConfig].
+	Echo EchoConfig
 
 	// Rand is the random source for message ids, tokens, Request-Tags and
 	// retransmission jitter; nil means crypto/rand, read once in New.
@@ -177,6 +183,8 @@ type Config struct {
 type params struct {
 	Config
 	exchangeLifetime time.Duration
+	echoKey          [32]byte // set once in New when Echo is enabled (see initEcho)
+	echoKeySet       bool
 	nonLifetime      time.Duration
 	maxTransmitWait  time.Duration
 	szx              uint8
@@ -209,6 +217,9 @@ func (c Config) withDefaults() (params, error) {
 	}
 	if c.Leisure <= 0 {
 		c.Leisure = DefaultLeisure
+	}
+	if c.Echo.Window <= 0 {
+		c.Echo.Window = DefaultEchoWindow
 	}
 	if c.MaxPendingMulticast <= 0 {
 		c.MaxPendingMulticast = DefaultMaxPendingMulticast

@@ -66,5 +66,17 @@
 // response waits a random time within Config.Leisure. The waiting
 // responses are kept in one bounded queue (Config.MaxPendingMulticast,
 // default 256) behind a single Clock timer; beyond the bound a response is
-// dropped and counted in Stats.MulticastDropped.
+// dropped and counted in Stats.MulticastDropped. A CON request to a
+// multicast endpoint is ignored (§8.1: multicast requests are NON), and no
+// ACK, RST or error response is ever sent to one (§8.2).
+//
+// # Freshness: Echo (RFC 9175)
+//
+// With Config.Echo the server asks for proof of freshness: unsafe requests
+// (POST, PUT, DELETE, FETCH, PATCH, iPATCH) without a fresh Echo, and large
+// responses to an address not yet verified (amplification mitigation,
+// §2.4), get 4.01 with an Echo option; the client repeats the request with
+// it, as this package's client and libcoap's do by themselves. The value
+// is a timestamp with a truncated HMAC over it and the client's address
+// under a per-endpoint key: the server keeps no state per client.
 package endpoint

@@ -90,7 +90,6 @@ func TestMulticastClient(t *testing.T) {
 	}
 }
 
-// A test over a real multicast group is left out on purpose: the standard
-// library cannot pin the sending interface to loopback, so a datagram to
-// the group could leave the host; the §8 behaviour is tested above on
-// in-memory and unicast sockets.
+// A test over real multicast groups (IPv4 on lo, IPv6 on a veth pair) runs
+// in a fresh network namespace, where no datagram can leave the host: see
+// TestMulticastGroupNetns in multicast_netns_test.go.

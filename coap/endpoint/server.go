@@ -117,6 +117,12 @@ func (w *worker) serve(peer netip.AddrPort) {
 	e := w.e
 	m := &w.in
 	multicast := e.p.Multicast
+	w.echoOK = false // until a fresh Echo is verified below
+	if multicast && m.Type == coap.Confirmable {
+		// §8.1: a multicast request is NON. A CON one is ignored: no ACK
+		// and no RST go to a multicast request (§8.2).
+		return
+	}
 	k := dedupKey{peer, m.MessageID}
 	life := e.p.exchangeLifetime
 	if m.Type == coap.NonConfirmable {
@@ -157,6 +163,14 @@ func (w *worker) serve(peer netip.AddrPort) {
 			return
 		case coap.ProxyURI, coap.ProxyScheme:
 			w.reject(peer, coap.ProxyingNotSupported)
+			return
+		}
+	}
+	// RFC 9175 §2.3: an unsafe request is acted on only with a fresh Echo.
+	if e.p.Echo.enabled() {
+		w.echoOK = w.echoFresh(m, peer)
+		if e.p.Echo.Unsafe && !w.echoOK && unsafeMethod(m.Code) {
+			w.echoChallenge(peer)
 			return
 		}
 	}
@@ -261,6 +275,20 @@ func (w *worker) respond(peer netip.AddrPort) {
 	resp := &rw.msg
 	b2, has2, _ := req.Block2()
 	body := rw.body
+	// RFC 9175 §2.4: no more than three times the request's size to an
+	// address not verified by a fresh Echo. Checked before observe
+	// registration, so that no notification goes to it either.
+	if e.p.Echo.Amplification && !w.echoOK && w.echo != nil && !e.p.Multicast {
+		n := min(len(body), 16<<e.p.szx)
+		if has2 && b2.SZX < e.p.szx {
+			n = min(len(body), b2.Size())
+		}
+		// Block2, Size2 and ETag options add at most 16 bytes.
+		if resp.EncodedLen()+req.Token.Len()+n+16 > amplificationFactor*w.inLen {
+			w.echoChallenge(peer)
+			return
+		}
+	}
 	// §5.10.4: a representation in another format than Accept asks for.
 	if accept, ok := req.Accept(); ok && resp.Code == coap.Content {
 		if cf, ok := resp.ContentFormat(); ok && cf != accept {

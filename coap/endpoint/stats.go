@@ -23,12 +23,15 @@ type Stats struct {
 	// Config.MaxPendingMulticast were already waiting.
 	MulticastPending int64
 	MulticastDropped uint64
+	// EchoChallenges counts 4.01 responses carrying an Echo option sent
+	// because Config.Echo required a fresh one (RFC 9175).
+	EchoChallenges uint64
 }
 
 type counters struct {
 	received, sent, dropped, readErrors, writeErrors, formatErrors atomic.Uint64
 	duplicates, requests, retransmissions, timeouts, notifications atomic.Uint64
-	handlerPanics, multicastDropped                                atomic.Uint64
+	handlerPanics, multicastDropped, echoChallenges                atomic.Uint64
 	observers, reassemblies, multicastPending                      atomic.Int64
 }
 
@@ -45,5 +48,6 @@ func (e *Endpoint) Stats() Stats {
 		HandlerPanics:    c.handlerPanics.Load(),
 		MulticastPending: c.multicastPending.Load(),
 		MulticastDropped: c.multicastDropped.Load(),
+		EchoChallenges:   c.echoChallenges.Load(),
 	}
 }

@@ -18,6 +18,13 @@ type worker struct {
 	rw  ResponseWriter
 	out []byte
 
+	// Echo (RFC 9175): the worker's MAC and scratch (nil unless
+	// Config.Echo is enabled), the size of the datagram being served and
+	// whether its request carried a fresh Echo (or is a challenge).
+	echo   *echoState
+	inLen  int
+	echoOK bool
+
 	// The CON request whose handler is running, for the separate-response
 	// watchdog: sepState is sepIdle, sepRunning (peer, mid and since are
 	// valid; written before the state) or sepAcked (an Empty ACK went out).
@@ -37,6 +44,7 @@ func newWorker(e *Endpoint) *worker {
 	w := &worker{e: e, out: make([]byte, 0, e.p.MaxMessageSize+64)}
 	w.rw.e = e
 	w.rw.wk = w
+	w.initEcho()
 	e.workerMu.Lock()
 	e.allWorkers = append(e.allWorkers, w)
 	e.workerMu.Unlock()
@@ -91,6 +99,7 @@ func (w *worker) run() {
 func (w *worker) handle(b []byte, peer netip.AddrPort) {
 	e := w.e
 	m := &w.in
+	w.inLen = len(b)
 	if _, err := m.Decode(b); err != nil {
 		if errors.Is(err, coap.ErrFormat) {
 			e.stats.formatErrors.Add(1)
