@@ -92,21 +92,50 @@ func (s *ConfigServer) Route(dst uint16, keyIndex int, op Opcode, out []int) []i
 				continue
 			}
 		}
-		if keyIndex == DeviceKey {
-			if !m.DevKey {
-				continue
-			}
-		} else if m.DevKey || !containsAddr(m.AppKeys, uint16(keyIndex)) {
-			continue
-		}
-		for _, o := range m.Opcodes {
-			if o == op {
-				out = append(out, i)
-				break
-			}
+		if m.accepts(keyIndex, op) {
+			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// RouteVirtual is [ConfigServer.Route] for a message to a virtual address:
+// it appends the models subscribed to label itself (Mesh Protocol 1.1
+// §3.4.2.3: labels sharing a virtual address are different destinations).
+// It does not allocate when out has room.
+func (s *ConfigServer) RouteVirtual(label *[16]byte, keyIndex int, op Opcode, out []int) []int {
+	for i := range s.Models {
+		m := &s.Models[i]
+		has := false
+		for j := range m.Labels {
+			if m.Labels[j] == *label {
+				has = true
+				break
+			}
+		}
+		if has && m.accepts(keyIndex, op) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// accepts reports whether m takes a message secured with keyIndex (or
+// DeviceKey) with opcode op.
+func (m *ModelState) accepts(keyIndex int, op Opcode) bool {
+	if keyIndex == DeviceKey {
+		if !m.DevKey {
+			return false
+		}
+	} else if m.DevKey || !containsAddr(m.AppKeys, uint16(keyIndex)) {
+		return false
+	}
+	for _, o := range m.Opcodes {
+		if o == op {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAddr(list []uint16, a uint16) bool {

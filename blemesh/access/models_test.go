@@ -188,3 +188,43 @@ func TestRoute(t *testing.T) {
 	check(0x0102, 1, 0x8201)                      // no such element
 	check(0x0101, 1, access.OpCompositionDataGet) // opcode not received by the model
 }
+
+// TestRouteVirtual: labels sharing a virtual address are told apart.
+func TestRouteVirtual(t *testing.T) {
+	la, lb, lc := [16]byte{1}, [16]byte{2}, [16]byte{3}
+	s := &access.ConfigServer{Models: []access.ModelState{
+		{Element: 0x0100, ID: access.ModelID{ID: 0x1000}, AppKeys: []uint16{1}, Subs: []uint16{0x8001}, Labels: [][16]byte{la}, Opcodes: []access.Opcode{0x8202}},
+		{Element: 0x0101, ID: access.ModelID{ID: 0x1000}, AppKeys: []uint16{1}, Subs: []uint16{0x8001, 0x8001}, Labels: [][16]byte{la, lb}, Opcodes: []access.Opcode{0x8202}},
+		{Element: 0x0102, ID: access.ModelID{ID: 0x1000}, AppKeys: []uint16{2}, Subs: []uint16{0x8001}, Labels: [][16]byte{lb}, Opcodes: []access.Opcode{0x8202}},
+	}}
+	out := make([]int, 0, 4)
+	eq := func(got []int, want ...int) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				return false
+			}
+		}
+		return true
+	}
+	if got := s.RouteVirtual(&la, 1, 0x8202, out[:0]); !eq(got, 0, 1) {
+		t.Fatalf("label A: %v", got)
+	}
+	if got := s.RouteVirtual(&lb, 1, 0x8202, out[:0]); !eq(got, 1) {
+		t.Fatalf("label B, key 1: %v", got)
+	}
+	if got := s.RouteVirtual(&lb, 2, 0x8202, out[:0]); !eq(got, 2) {
+		t.Fatalf("label B, key 2: %v", got)
+	}
+	if got := s.RouteVirtual(&lc, 1, 0x8202, out[:0]); len(got) != 0 {
+		t.Fatalf("unknown label: %v", got)
+	}
+	if got := s.RouteVirtual(&la, 1, 0x8201, out[:0]); len(got) != 0 {
+		t.Fatalf("opcode not received: %v", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { out = s.RouteVirtual(&la, 1, 0x8202, out[:0]) }); n != 0 {
+		t.Fatalf("RouteVirtual allocates %v", n)
+	}
+}

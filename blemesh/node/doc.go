@@ -25,7 +25,23 @@
 // Receiving an application message (network decrypt, replay check, upper
 // transport decrypt, dispatch) and relaying a PDU do not allocate.
 //
-// Not implemented: virtual-address labels, the Friend Subscription List,
+// Virtual addresses: models subscribe to and publish to Label UUIDs (Config
+// Model Subscription Virtual Add/Delete/Overwrite, Model Publication
+// Virtual Set, or [Outgoing.Label]); a message to a virtual address is
+// opened with each subscribed label whose hash matches and delivered only
+// to the subscribers of the label that authenticated it.
+//
+// Publications follow the Model Publication state: [Node.Publish] sends with
+// the configured address, key and TTL, and Tick sends the Publish Retransmit
+// retransmissions and the periodic publications of models with a Publish
+// Period (asking [Model.State] for the current state). Heartbeats follow the
+// Heartbeat Publication state (periodic and on feature changes), and received
+// heartbeats are counted per the Heartbeat Subscription state
+// ([Node.HeartbeatSubscription]). All of it runs on the node's own
+// timers (Tick/Deadline): no goroutine per model, no allocation per
+// publication.
+//
+// Not implemented: the Friend Subscription List,
 // segmented messages acknowledged by a Friend on behalf of its Low Power Node,
 // Mesh Private beacons, directed forwarding, proxy/GATT and subnet bridging.
 package node

@@ -25,6 +25,7 @@ const (
 	DefaultMaxRemoteDevKeys          = 16
 	DefaultMaxSegmentedSends         = 2
 	DefaultTxQueueLen                = 64
+	DefaultMaxPublishLen             = 32
 	MaxSeq                           = 0xffffff
 	seqIVUpdateThreshold             = 0xc00000
 	maxAccessLen                     = transport.MaxAccessPDULen
@@ -43,6 +44,7 @@ var (
 	ErrTooLong        = errors.New("blemesh/node: message too long")
 	ErrSeqExhausted   = errors.New("blemesh/node: sequence numbers exhausted (IV Update needed)")
 	ErrConfig         = errors.New("blemesh/node: invalid configuration")
+	ErrNoLabel        = errors.New("blemesh/node: virtual destination without a known Label UUID")
 )
 
 // Element is one element of the node: its location descriptor and the
@@ -57,6 +59,12 @@ type Element struct {
 type Model struct {
 	ID      access.ModelID
 	Opcodes []access.Opcode
+	// State, when set, appends the parameters of the model's current state
+	// to params and returns the status opcode; the node calls it for each
+	// periodic publication (Model Publication Period, Mesh Protocol 1.1
+	// §4.2.3.4). Without State a periodic publication repeats the last
+	// message given to [Node.Publish]. It must not retain params.
+	State func(now time.Time, params []byte) (op access.Opcode, out []byte, ok bool)
 }
 
 // Message is a received access message delivered to [Config.Handler]. Params
@@ -70,6 +78,10 @@ type Message struct {
 	TTL         uint8
 	AppKeyIndex uint16 // valid when !DevKey
 	DevKey      bool   // secured with a device key
+	// Label is the Label UUID of a virtual DST (the one that authenticated
+	// the message), nil otherwise. It aliases the node's state and is
+	// valid only during the call.
+	Label *[16]byte
 }
 
 // Handler receives access messages for application models and the
@@ -107,11 +119,15 @@ type Config struct {
 	TransmitInterval          time.Duration // 0: DefaultTransmitInterval
 	// Limits; 0 means the defaults.
 	MaxNetKeys, MaxAppKeys, MaxRemoteDevKeys, MaxSegmentedSends, TxQueueLen int
-	Cache                                                                   network.CacheConfig
-	Replay                                                                  transport.ReplayConfig
-	Reassembly                                                              transport.ReassemblyConfig
-	SAR                                                                     transport.SARConfig
-	IV                                                                      beacon.IVConfig
+	// MaxPublishLen is the longest access payload (opcode and parameters)
+	// a model keeps for publish retransmissions and periodic republishing
+	// (one buffer per application model); 0 means DefaultMaxPublishLen.
+	MaxPublishLen int
+	Cache         network.CacheConfig
+	Replay        transport.ReplayConfig
+	Reassembly    transport.ReassemblyConfig
+	SAR           transport.SARConfig
+	IV            beacon.IVConfig
 	// Friend and Low Power Node parameters.
 	FriendCfg FriendConfig
 	LPN       LPNConfig
@@ -123,6 +139,10 @@ type Config struct {
 	OnUnprovisioned func(uuid [16]byte, oobInfo uint16)
 	// Rand supplies link IDs and random values; nil means crypto/rand.
 	Rand io.Reader
+	// OnHeartbeat, when set, is called for each Heartbeat message counted
+	// by the Heartbeat Subscription, with the hops it travelled and the
+	// sender's features (Heartbeat* bits).
+	OnHeartbeat func(src, dst uint16, hops uint8, features uint16)
 }
 
 // Stats are a node's counters.
@@ -135,6 +155,10 @@ type Stats struct {
 	SegFailed, AcksSent, BeaconsSent   uint64
 	FriendQueued, FriendDropped        uint64
 	LPNAsleepDropped, Polls            uint64
+	// Published counts periodic publications and publish
+	// retransmissions sent by Tick; PubFailed those that could not be.
+	Published, PubFailed         uint64
+	HeartbeatsSent, HeartbeatsRx uint64
 }
 
 type subnet struct {
@@ -270,7 +294,16 @@ type Node struct {
 	acks       []transport.AckOut
 	route      [16]int
 	msg        Message
-	ctl        transport.ControlSet
+	msgLabel   *[16]byte
+	// labels are the Label UUIDs the models subscribe to, tried on
+	// messages to virtual addresses (rebuilt by syncKeys).
+	labels []transport.Label
+	// pubs parallels cfgSrv.Models: publication timers and buffers.
+	pubs   []pubState
+	hb     hbState
+	hbMsg  transport.Heartbeat
+	ctlBuf [transport.MaxUnsegControlLen]byte
+	ctl    transport.ControlSet
 }
 
 // ProvisionResult is the outcome of the last [Node.ProvisionDevice].
@@ -327,6 +360,10 @@ func New(cfg Config) (*Node, error) {
 	cfg.MaxRemoteDevKeys = orInt(cfg.MaxRemoteDevKeys, DefaultMaxRemoteDevKeys)
 	cfg.MaxSegmentedSends = orInt(cfg.MaxSegmentedSends, DefaultMaxSegmentedSends)
 	cfg.TxQueueLen = orInt(cfg.TxQueueLen, DefaultTxQueueLen)
+	cfg.MaxPublishLen = orInt(cfg.MaxPublishLen, DefaultMaxPublishLen)
+	if cfg.MaxPublishLen > access.MaxPayloadLen {
+		cfg.MaxPublishLen = access.MaxPayloadLen
+	}
 	cfg.FriendCfg.norm()
 	cfg.LPN.norm()
 	n := &Node{cfg: cfg, store: cfg.Storage, rand: cfg.Rand, nElems: len(cfg.Elements)}
@@ -438,6 +475,7 @@ func (n *Node) models() {
 			})
 		}
 	}
+	n.initPubs()
 }
 
 // Provisioned reports whether the node belongs to a network.
@@ -599,6 +637,7 @@ func (n *Node) syncKeys() {
 			n.addAccessKey(&a.NewKey, false, akInfo{kind: akApp, index: a.Index, netIdx: a.NetIndex, newKey: true})
 		}
 	}
+	n.syncLabels()
 
 }
 
@@ -689,6 +728,9 @@ func (n *Node) accepts(dst uint16) bool {
 		return n.cfgSrv.Friend == access.FeatureEnabled
 	case access.AddrAllProxies:
 		return false
+	}
+	if hs := &n.cfgSrv.HeartbeatSub; hs.PeriodLog != 0 && dst == hs.Destination && access.IsGroup(dst) {
+		return true
 	}
 	if access.IsGroup(dst) || access.IsVirtual(dst) {
 		for i := range n.cfgSrv.Models {

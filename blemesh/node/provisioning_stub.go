@@ -36,6 +36,7 @@ func (n *Node) unprovision(now time.Time) {
 	n.cfgSrv.NetKeys, n.cfgSrv.AppKeys = n.cfgSrv.NetKeys[:0], n.cfgSrv.AppKeys[:0]
 	n.cfgSrv.Reset = false
 	n.remote = n.remote[:0]
+	n.resetPubHB()
 	n.syncKeys()
 	n.rpl.Reset()
 	n.cache.Reset()

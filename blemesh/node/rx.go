@@ -136,7 +136,7 @@ func (n *Node) sendAck(now time.Time, sub int, a *transport.AckOut) {
 }
 
 func (n *Node) rxUpper(now time.Time, h *network.Header, sub int, meta *transport.AccessMeta, akf bool, aid uint8, upper []byte, seqAuth uint64, unseg bool) {
-	idx, pl, err := transport.OpenAny(n.accBuf[:0], meta, upper, akf, aid, n.akeys, nil)
+	idx, li, pl, err := transport.OpenAnyLabel(n.accBuf[:0], meta, upper, akf, aid, n.akeys, n.labels)
 	if err != nil {
 		n.stats.UpperDropped++
 		return
@@ -164,11 +164,21 @@ func (n *Node) rxUpper(now time.Time, h *network.Header, sub int, meta *transpor
 	case akRemoteDev:
 		n.deliver(now, 0, access.ModelID{ID: ModelConfigClient}, op, params, meta, h.TTL, 0, true)
 	case akApp:
-		out := n.cfgSrv.Route(meta.DST, int(info.index), op, n.route[:0])
+		var out []int
+		n.msgLabel = nil
+		if li >= 0 {
+			// A virtual destination: the label that authenticated
+			// selects the subscribers (§3.4.2.3).
+			n.msgLabel = &n.labels[li].UUID
+			out = n.cfgSrv.RouteVirtual(n.msgLabel, int(info.index), op, n.route[:0])
+		} else {
+			out = n.cfgSrv.Route(meta.DST, int(info.index), op, n.route[:0])
+		}
 		for _, mi := range out {
 			m := &n.cfgSrv.Models[mi]
 			n.deliver(now, int(m.Element-n.addr), m.ID, op, params, meta, h.TTL, info.index, false)
 		}
+		n.msgLabel = nil
 	}
 }
 
@@ -178,9 +188,9 @@ func (n *Node) deliver(now time.Time, elem int, id access.ModelID, op access.Opc
 		return
 	}
 	n.msg = Message{Element: elem, Model: id, Opcode: op, Params: params, SRC: meta.SRC, DST: meta.DST,
-		TTL: ttl, AppKeyIndex: appIdx, DevKey: dev}
+		TTL: ttl, AppKeyIndex: appIdx, DevKey: dev, Label: n.msgLabel}
 	n.cfg.Handler(n, now, &n.msg)
-	n.msg.Params = nil
+	n.msg.Params, n.msg.Label = nil, nil
 }
 
 // handleConfig runs the Configuration Server on a message secured with our
@@ -197,12 +207,16 @@ func (n *Node) handleConfig(now time.Time, src, dst uint16, ttl uint8, op access
 	case access.OpKeyRefreshPhaseGet, access.OpKeyRefreshPhaseSet:
 		status, out, ok = n.handleKRPhase(now, op, params)
 	default:
+		n.hbBeforeConfig(now, op)
 		status, out, ok, err = n.cfgSrv.Handle(op, params, n.resp[:0])
 	}
 	if err != nil || !ok {
 		return
 	}
 	n.syncKeys()
+	n.syncPubs(now)
+	n.hbAfterConfig(now, op, out)
+	n.hbTick(now) // a feature change triggers a heartbeat at once
 	if local {
 		meta := transport.AccessMeta{SRC: n.addr, DST: src}
 		n.deliver(now, 0, access.ModelID{ID: ModelConfigClient}, status, out, &meta, 0, 0, true)
@@ -210,7 +224,7 @@ func (n *Node) handleConfig(now time.Time, src, dst uint16, ttl uint8, op access
 		ttl := n.cfgSrv.DefaultTTL
 		pl, _ := status.AppendBinary(n.out[:0])
 		pl = append(pl, out...)
-		_ = n.sendAccess(now, n.primarySubnet(), n.addr, src, ttl, &n.akeys[0], pl, false)
+		_ = n.sendAccess(now, n.primarySubnet(), n.addr, src, ttl, &n.akeys[0], nil, pl, false)
 	}
 	if n.cfgSrv.Reset {
 		n.unprovision(now)
@@ -290,6 +304,8 @@ func (n *Node) rxControl(now time.Time, h *network.Header, sub int, op uint8, pa
 		n.onFriendUpdate(now, h, msg)
 	case *transport.FriendClear:
 		n.onFriendClear(now, h, msg)
+	case *transport.Heartbeat:
+		n.onHeartbeat(now, h, msg)
 	}
 }
 
@@ -402,6 +418,8 @@ func (n *Node) Tick(now time.Time) {
 		n.serviceSegs(now)
 		n.friendTick(now)
 		n.lpnTick(now)
+		n.pubTick(now)
+		n.hbTick(now)
 	} else if !now.Before(n.nextBeacon) {
 		n.sendUnprovBeacon(now)
 		n.nextBeacon = now.Add(n.cfg.UnprovBeaconPeriod)
@@ -424,6 +442,8 @@ func (n *Node) Deadline() (time.Time, bool) {
 		min(n.segDeadline())
 		min(n.friendDeadline())
 		min(n.lpnDeadline())
+		min(n.pubDeadline())
+		min(n.hbDeadline())
 	}
 	min(n.provDeadline())
 	return d, ok

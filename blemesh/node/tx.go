@@ -5,6 +5,7 @@ import (
 
 	"github.com/edgekit/edgekit/blemesh/access"
 	"github.com/edgekit/edgekit/blemesh/bearer"
+	"github.com/edgekit/edgekit/blemesh/crypto"
 	"github.com/edgekit/edgekit/blemesh/network"
 	"github.com/edgekit/edgekit/blemesh/transport"
 )
@@ -89,8 +90,8 @@ func (n *Node) sendNetwork(now time.Time, keys *network.Keys, h *network.Header,
 // sendControl sends an unsegmented transport control message.
 func (n *Node) sendControl(now time.Time, keys *network.Keys, src, dst uint16, ttl uint8, msg transport.ControlMessage) error {
 	lp := transport.LowerPDU{CTL: true, Opcode: msg.Opcode()}
-	var pbuf [transport.MaxUnsegControlLen]byte
-	params, err := msg.AppendBinary(pbuf[:0])
+	// A buffer handed to an interface method escapes: use the node's.
+	params, err := msg.AppendBinary(n.ctlBuf[:0])
 	if err != nil {
 		return err
 	}
@@ -109,8 +110,15 @@ func (n *Node) sendControl(now time.Time, keys *network.Keys, src, dst uint16, t
 
 // Outgoing is an access message to send with [Node.Send].
 type Outgoing struct {
-	Element     int    // index of the sending element
-	DST         uint16 // unicast, group or (without label support) virtual address
+	Element int // index of the sending element
+	// DST is a unicast, group or virtual address. For a virtual address
+	// set Label; DST may then be 0 (it is computed from the label).
+	DST uint16
+	// Label is the Label UUID of a virtual destination; it is
+	// authenticated as additional data (Mesh Protocol 1.1 §3.9.7.1). Nil
+	// with a virtual DST uses the one label this node knows for DST (from
+	// subscriptions and publications), or fails with ErrNoLabel.
+	Label       *[16]byte
 	AppKeyIndex uint16
 	// DevKey secures the message with a device key: the destination's
 	// (recorded with AddDevKey or by provisioning) when known, else this
@@ -172,7 +180,20 @@ func (n *Node) send(now time.Time, m *Outgoing) error {
 	if ttl == 0xff {
 		ttl = n.cfgSrv.DefaultTTL
 	}
-	return n.sendAccess(now, sub, n.addr+uint16(m.Element), m.DST, ttl, key, pl, m.Segmented)
+	dst, label := m.DST, m.Label
+	if label != nil {
+		if dst == access.AddrUnassigned {
+			dst = crypto.VirtualAddress(*label)
+		}
+		if !access.IsVirtual(dst) {
+			return ErrConfig
+		}
+	} else if access.IsVirtual(dst) {
+		if label = n.labelFor(dst); label == nil {
+			return ErrNoLabel
+		}
+	}
+	return n.sendAccess(now, sub, n.addr+uint16(m.Element), dst, ttl, key, label, pl, m.Segmented)
 }
 
 func (n *Node) subnetIndexOf(netIdx uint16) int {
@@ -207,13 +228,13 @@ func (n *Node) appKeyForTx(idx uint16) (*transport.AccessKey, int) {
 	return &n.akeys[old], old
 }
 
-func (n *Node) sendAccess(now time.Time, sub int, src, dst uint16, ttl uint8, key *transport.AccessKey, payload []byte, forceSeg bool) error {
+func (n *Node) sendAccess(now time.Time, sub int, src, dst uint16, ttl uint8, key *transport.AccessKey, label *[16]byte, payload []byte, forceSeg bool) error {
 	seq, err := n.nextSeq()
 	if err != nil {
 		return err
 	}
 	iv := n.iv.TxIVIndex()
-	meta := transport.AccessMeta{SEQ: seq, SRC: src, DST: dst, IVIndex: iv}
+	meta := transport.AccessMeta{SEQ: seq, SRC: src, DST: dst, IVIndex: iv, Label: label}
 	upper, err := key.Seal(n.upper[:0], &meta, payload)
 	if err != nil {
 		return err
@@ -325,27 +346,6 @@ func (n *Node) onSegmentAck(now time.Time, src uint16, a *transport.SegmentAck) 
 			}
 		}
 	}
-}
-
-// Publish sends a message from a model with its configured publication
-// (Config Model Publication Set): address, AppKey, TTL.
-func (n *Node) Publish(now time.Time, element int, id access.ModelID, op access.Opcode, params []byte) error {
-	if !n.provisioned {
-		return ErrNotProvisioned
-	}
-	addr := n.addr + uint16(element)
-	for i := range n.cfgSrv.Models {
-		m := &n.cfgSrv.Models[i]
-		if m.Element != addr || m.ID != id {
-			continue
-		}
-		if m.Pub.PublishAddress == access.AddrUnassigned {
-			return ErrNoModel
-		}
-		return n.Send(now, &Outgoing{Element: element, DST: m.Pub.PublishAddress, AppKeyIndex: m.Pub.AppKeyIndex,
-			TTL: m.Pub.PublishTTL, Opcode: op, Params: params})
-	}
-	return ErrNoModel
 }
 
 // SendConfig sends a Configuration Client message to the node at dst,

@@ -344,4 +344,18 @@ func TestOpenAny(t *testing.T) {
 	if _, _, err := transport.OpenAny(nil, &vm, unhex("3871b904d431526316ca48a0"), true, 0x25, keys, nil); err != transport.ErrAuth {
 		t.Fatal("wrong AID accepted")
 	}
+	// OpenAnyLabel names the label among several with the same address.
+	decoy := transport.NewLabel(key16("00000000000000000000000000000001"))
+	decoy.Address = 0xb529
+	labels := []transport.Label{decoy, transport.NewLabel(label)}
+	k, li, out, err := transport.OpenAnyLabel(nil, &vm, unhex("3871b904d431526316ca48a0"), true, 0x26, keys, labels)
+	if err != nil || k != 2 || li != 1 || string(out) != "\xd5\x0a\x00Hello" {
+		t.Fatalf("OpenAnyLabel: key %d label %d %x %v", k, li, out, err)
+	}
+	if _, li, _, err := transport.OpenAnyLabel(nil, &vm, unhex("3871b904d431526316ca48a0"), true, 0x26, keys, labels[:1]); err != transport.ErrAuth || li != -1 {
+		t.Fatalf("decoy label accepted: %d %v", li, err)
+	}
+	if _, li, _, err := transport.OpenAnyLabel(nil, &m, msg6UTP, false, 0, keys, labels); err != nil || li != -1 {
+		t.Fatalf("unicast: label %d %v", li, err)
+	}
 }

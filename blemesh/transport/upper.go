@@ -135,6 +135,16 @@ func (k *AccessKey) OpenVirtual(dst []byte, m *AccessMeta, upperPDU []byte, labe
 // key are tried during Key Refresh). For a virtual destination pass the
 // labels; m.Label is ignored. It returns the index of the key used.
 func OpenAny(dst []byte, m *AccessMeta, upperPDU []byte, akf bool, aid uint8, keys []AccessKey, labels []Label) (int, []byte, error) {
+	k, _, out, err := OpenAnyLabel(dst, m, upperPDU, akf, aid, keys, labels)
+	return k, out, err
+}
+
+// OpenAnyLabel is [OpenAny] that also returns the index in labels of the
+// Label UUID that verified, or -1 for a destination that is not virtual.
+// Mesh Protocol 1.1 §3.9.7.1: the Label UUID is additional data of the
+// CCM, so of several labels sharing the 16-bit virtual address (a 14-bit
+// hash) only the one the sender used authenticates. It does not allocate.
+func OpenAnyLabel(dst []byte, m *AccessMeta, upperPDU []byte, akf bool, aid uint8, keys []AccessKey, labels []Label) (key, label int, out []byte, err error) {
 	virtual := m.DST&0xc000 == 0x8000
 	mm := *m
 	mm.Label = nil
@@ -143,16 +153,15 @@ func OpenAny(dst []byte, m *AccessMeta, upperPDU []byte, akf bool, aid uint8, ke
 		if k.Device == akf || (akf && k.AID != aid) {
 			continue
 		}
-		var out []byte
-		var err error
 		if virtual {
-			out, _, err = k.OpenVirtual(dst, &mm, upperPDU, labels)
-		} else {
-			out, err = k.Open(dst, &mm, upperPDU)
+			if out, l, err := k.OpenVirtual(dst, &mm, upperPDU, labels); err == nil {
+				return i, l, out, nil
+			}
+			continue
 		}
-		if err == nil {
-			return i, out, nil
+		if out, err := k.Open(dst, &mm, upperPDU); err == nil {
+			return i, -1, out, nil
 		}
 	}
-	return -1, dst, ErrAuth
+	return -1, -1, dst, ErrAuth
 }
