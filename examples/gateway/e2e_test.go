@@ -433,22 +433,7 @@ ack = "stored"
 `, coapPort, mq.Addr, filepath.Join(dir, "store"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", logs.String())
-		}
-	})
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "-config", conf)
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			skipExecFormat(t, err)
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
+	startProc := gatewayProc(t, bin, conf)
 	gw := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(coapPort))
 	dev, err := endpoint.Listen("udp", "127.0.0.1:0", endpoint.Config{ACKTimeout: 200 * time.Millisecond, MaxRetransmit: 8})
 	if err != nil {
@@ -642,5 +627,28 @@ func skipExecFormat(t *testing.T, err error) {
 	t.Helper()
 	if strings.Contains(err.Error(), "exec format error") {
 		t.Skipf("cannot run the %s binary on this host without binfmt_misc: %v", runtime.GOARCH, err)
+	}
+}
+
+// gatewayProc returns a function that starts a gateway process from bin
+// with conf, killed at the end of the test; the processes share one log,
+// shown if the test fails.
+func gatewayProc(t *testing.T, bin, conf string) func() *exec.Cmd {
+	t.Helper()
+	logs := &syncBuf{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", logs.String())
+		}
+	})
+	return func() *exec.Cmd {
+		cmd := exec.Command(bin, "-config", conf)
+		cmd.Stdout, cmd.Stderr = logs, logs
+		if err := cmd.Start(); err != nil {
+			skipExecFormat(t, err)
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
 	}
 }

@@ -197,22 +197,7 @@ prefix = "gw-k2/"
 `, mqttPort, px.Addr(), filepath.Join(dir, "store"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", logs.String())
-		}
-	})
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "-config", conf)
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			skipExecFormat(t, err)
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
+	startProc := gatewayProc(t, bin, conf)
 	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(mqttPort)).String()
 	cmd := startProc()
 	if !waitTCP(addr, nil, 20*time.Second) {
