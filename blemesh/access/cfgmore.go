@@ -224,21 +224,9 @@ func (s *ConfigServer) handleMore(op Opcode, params, resp []byte) (Opcode, []byt
 		return OpLPNPollTimeoutStatus, append(resp, byte(lpn), byte(lpn>>8), byte(pt), byte(pt>>8), byte(pt>>16)), true, nil
 
 	case OpKeyRefreshPhaseGet, OpKeyRefreshPhaseSet:
-		want := 2
-		if op == OpKeyRefreshPhaseSet {
-			want = 3
-		}
-		if len(params) != want {
-			return 0, resp, false, lenErr(len(params), want)
-		}
-		if params[1]&0xf0 != 0 {
-			return 0, resp, false, ErrRange
-		}
-		idx := le16(params)
-		k := s.netKey(idx)
-		st := uint8(StatusSuccess)
-		if k == nil {
-			st = StatusInvalidNetKeyIndex
+		idx, k, st, err := s.netKeyGetSet(params, op == OpKeyRefreshPhaseSet)
+		if err != nil {
+			return 0, resp, false, err
 		}
 		if op == OpKeyRefreshPhaseSet {
 			tr := params[2]
@@ -263,21 +251,9 @@ func (s *ConfigServer) handleMore(op Opcode, params, resp []byte) (Opcode, []byt
 		return OpKeyRefreshPhaseStatus, append(appendKeyIndex(append(resp, st), idx), phase), true, nil
 
 	case OpNodeIdentityGet, OpNodeIdentitySet:
-		want := 2
-		if op == OpNodeIdentitySet {
-			want = 3
-		}
-		if len(params) != want {
-			return 0, resp, false, lenErr(len(params), want)
-		}
-		if params[1]&0xf0 != 0 {
-			return 0, resp, false, ErrRange
-		}
-		idx := le16(params)
-		k := s.netKey(idx)
-		st := uint8(StatusSuccess)
-		if k == nil {
-			st = StatusInvalidNetKeyIndex
+		idx, k, st, err := s.netKeyGetSet(params, op == OpNodeIdentitySet)
+		if err != nil {
+			return 0, resp, false, err
 		}
 		if op == OpNodeIdentitySet {
 			if params[2] > NodeIdentityRunning {
@@ -390,4 +366,27 @@ func removeAddr(list *[]uint16, a uint16) {
 			return
 		}
 	}
+}
+
+// netKeyGetSet checks the parameters of a Get (NetKeyIndex) or Set
+// (NetKeyIndex and one byte) addressed to a NetKey and returns the index,
+// the key (nil if unknown) and the status to answer with.
+func (s *ConfigServer) netKeyGetSet(params []byte, set bool) (idx uint16, k *NetKeyEntry, st uint8, err error) {
+	want := 2
+	if set {
+		want = 3
+	}
+	if len(params) != want {
+		return 0, nil, 0, lenErr(len(params), want)
+	}
+	if params[1]&0xf0 != 0 {
+		return 0, nil, 0, ErrRange
+	}
+	idx = le16(params)
+	k = s.netKey(idx)
+	st = StatusSuccess
+	if k == nil {
+		st = StatusInvalidNetKeyIndex
+	}
+	return idx, k, st, nil
 }
