@@ -769,3 +769,22 @@ func (n *Node) nextSeq() (uint32, error) {
 func (n *Node) resetSeq() {
 	n.seq, n.seqLimit = 0, 0
 }
+
+// unprovision forgets the network after Config Node Reset and becomes an
+// unprovisioned device again (a new PB-ADV device session, which is a
+// no-op in TinyGo builds without blemesh_pbadv).
+func (n *Node) unprovision(now time.Time) {
+	n.provisioned = false
+	for i := range n.subnets {
+		n.subnets[i] = subnet{}
+	}
+	n.cfgSrv.NetKeys, n.cfgSrv.AppKeys = n.cfgSrv.NetKeys[:0], n.cfgSrv.AppKeys[:0]
+	n.cfgSrv.Reset = false
+	n.remote = n.remote[:0]
+	n.resetPubHB()
+	n.syncKeys()
+	n.rpl.Reset()
+	n.cache.Reset()
+	_ = n.newDeviceSession()
+	n.nextBeacon = now
+}

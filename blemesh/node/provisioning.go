@@ -158,23 +158,6 @@ func (n *Node) ProvisionDevice(now time.Time, uuid [16]byte, addr uint16) error 
 // ProvisionResult returns the state of the last ProvisionDevice.
 func (n *Node) ProvisionResult() ProvisionResult { return n.provRes }
 
-// unprovision forgets the network after Config Node Reset.
-func (n *Node) unprovision(now time.Time) {
-	n.provisioned = false
-	for i := range n.subnets {
-		n.subnets[i] = subnet{}
-	}
-	n.cfgSrv.NetKeys, n.cfgSrv.AppKeys = n.cfgSrv.NetKeys[:0], n.cfgSrv.AppKeys[:0]
-	n.cfgSrv.Reset = false
-	n.remote = n.remote[:0]
-	n.resetPubHB()
-	n.syncKeys()
-	n.rpl.Reset()
-	n.cache.Reset()
-	_ = n.newDeviceSession()
-	n.nextBeacon = now
-}
-
 // newDeviceSession prepares the device role of PB-ADV provisioning.
 func (n *Node) newDeviceSession() error {
 	dc := prov.DeviceConfig{

@@ -26,19 +26,3 @@ func (n *Node) ProvisionDevice(now time.Time, uuid [16]byte, addr uint16) error 
 
 // ProvisionResult returns the zero result in this build.
 func (n *Node) ProvisionResult() ProvisionResult { return n.provRes }
-
-// unprovision forgets the network after Config Node Reset.
-func (n *Node) unprovision(now time.Time) {
-	n.provisioned = false
-	for i := range n.subnets {
-		n.subnets[i] = subnet{}
-	}
-	n.cfgSrv.NetKeys, n.cfgSrv.AppKeys = n.cfgSrv.NetKeys[:0], n.cfgSrv.AppKeys[:0]
-	n.cfgSrv.Reset = false
-	n.remote = n.remote[:0]
-	n.resetPubHB()
-	n.syncKeys()
-	n.rpl.Reset()
-	n.cache.Reset()
-	n.nextBeacon = now
-}

@@ -407,17 +407,10 @@ max_backoff = "200ms"
 // of a stream of CoAP uploads (acknowledged once stored: pipeline.ack =
 // "stored") and restarts it: every reading reaches the mosquitto upstream.
 func TestSIGKILLRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go tool to build the gateway binary")
-	}
+	bin := buildGateway(t)
 	mq := startMosquitto(t)
 	col := newCollector(t, mq.Addr, "edge/k1/kill/#")
 	dir := t.TempDir()
-	bin := buildGateway(t, goBin)
 	coapPort := freePort(t, "udp")
 	conf := filepath.Join(dir, "gw.toml")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`
@@ -598,9 +591,17 @@ var (
 	buildErr  error
 )
 
-// buildGateway builds the gateway binary once per test run.
-func buildGateway(t *testing.T, goBin string) string {
+// buildGateway builds the gateway binary once per test run and returns its
+// path; it skips the test under -short or without the go tool.
+func buildGateway(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the gateway binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("needs the go tool to build the gateway binary")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gateway-bin")
 		if err != nil {

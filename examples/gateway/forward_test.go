@@ -166,19 +166,12 @@ prefix = "from-cloud/"
 // is SIGKILLed and restarted: every message the broker acknowledged
 // reaches the mosquitto upstream.
 func TestForwardUpSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go tool to build the gateway binary")
-	}
+	bin := buildGateway(t)
 	mq := startMosquitto(t)
 	px := startProxy(t, mq.Addr)
 	px.setCut(true)
 	col := newCollector(t, mq.Addr, "gw-k2/#")
 	dir := t.TempDir()
-	bin := buildGateway(t, goBin)
 	mqttPort := freePort(t, "tcp")
 	conf := filepath.Join(dir, "gw.toml")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`
